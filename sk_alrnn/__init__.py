@@ -1,0 +1,12 @@
+"""sk_alrnn: Almost-Linear RNNs as scikit-learn estimators.
+
+An AL-RNN has M latent units of which only the last P are ReLU; sweeping
+``n_nonlinear`` (P) answers "how much nonlinearity does my task need?".
+"""
+
+from sk_alrnn._classifier import ALRNNClassifier
+from sk_alrnn._params import ALRNNParams
+from sk_alrnn._regressor import ALRNNRegressor
+from sk_alrnn._version import __version__
+
+__all__ = ["ALRNNClassifier", "ALRNNParams", "ALRNNRegressor", "__version__"]

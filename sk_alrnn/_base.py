@@ -1,0 +1,420 @@
+"""BaseALRNN: parameters, validation, fit / partial_fit and prediction plumbing.
+
+Shapes: N sequences, T time steps, K features per step, M latent units, P ReLU
+units, O outputs. Subclasses say how targets are encoded, what the loss is, and how
+raw outputs become predictions.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from sk_alrnn._model import ALRNN
+from sk_alrnn._params import ALRNNParams
+from sk_alrnn._training import SequenceData, TrainConfig, resolve_device, train
+from sk_alrnn._validation import (
+    Interval,
+    Options,
+    Sequences,
+    StrOptions,
+    check_is_fitted,
+    check_sequences,
+    check_targets,
+)
+
+_DTYPES = {
+    "float32": (np.float32, torch.float32),
+    "float64": (np.float64, torch.float64),
+}
+_PREDICT_CHUNK = 4096  # sequences per forward pass at predict time
+
+PARAMETERS_DOC = """n_hidden : int, default=32
+        M, the number of latent units.
+    n_nonlinear : int, default=4
+        P, how many of the M units are ReLU (the last P); the rest are linear.
+        ``0`` gives a linear RNN, ``n_hidden`` a fully piecewise-linear RNN.
+    output : {"last", "sequence"}, default="last"
+        ``"last"``: one prediction per sequence, read out at its last valid step.
+        ``"sequence"``: one prediction per time step.
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training sequences).
+    batch_size : int, default=32
+        Sequences per mini-batch (clipped to the number of sequences).
+    learning_rate_init : float, default=1e-3
+        Adam's learning rate.
+    alpha : float, default=0.0
+        L2 penalty ``0.5 * alpha * ||theta||^2`` on the weights A, W, C and B,
+        added to the mean loss of every batch.
+    clip_grad_norm : float or None, default=5.0
+        Maximum gradient norm per step; None disables clipping.
+    early_stopping : bool, default=False
+        Hold out the last ``validation_fraction`` of the sequences (a tail split,
+        safe for time-ordered samples), stop when their score stops improving and
+        restore the best weights. Ignored by ``partial_fit``.
+    validation_fraction : float, default=0.1
+        Share of sequences held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` (training loss, or the
+        validation score with early stopping) before training stops.
+    tol : float, default=1e-4
+        Minimum improvement that counts.
+    warm_start : bool, default=False
+        Continue from the previous fit's weights and optimizer state.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights and batch order through a local ``torch.Generator``;
+        global seeds are never touched. An int gives bitwise-identical fits on CPU.
+    verbose : int, default=0
+        ``>= 1`` prints one line per epoch (loss, validation score, seconds).
+    device : str, default="auto"
+        Torch device for training: ``"auto"`` (CUDA when available, else CPU),
+        ``"cpu"``, ``"cuda"`` or ``"cuda:1"``. The fitted module lives on the CPU.
+    dtype : {"float32", "float64"}, default="float32"
+        Floating point precision of weights and computation."""
+
+ATTRIBUTES_DOC = """module_ : torch.nn.Module
+        The fitted network (on the CPU).
+    loss_curve_ : list of float
+        Mean training loss per epoch, over all fits of a warm start or
+        ``partial_fit`` sequence.
+    n_iter_ : int
+        Epochs trained in total.
+    best_loss_ : float
+        Lowest training loss seen.
+    validation_scores_ : list of float or None
+        Validation score per epoch when ``early_stopping=True``, else None.
+    best_validation_score_ : float or None
+        Best validation score when ``early_stopping=True``, else None.
+    n_features_in_ : int
+        Features per time step (K), not columns of a 2D X.
+    feature_names_in_ : ndarray of shape (n_timesteps,)
+        Column names of a DataFrame X; set only then."""
+
+
+def fill_doc(cls):
+    """Insert the shared parameter and attribute docs into a class docstring."""
+    cls.__doc__ = cls.__doc__.replace("{parameters}", PARAMETERS_DOC).replace(
+        "{attributes}", ATTRIBUTES_DOC
+    )
+    return cls
+
+
+class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
+    """Common machinery of ALRNNRegressor and ALRNNClassifier (not for direct use)."""
+
+    _parameter_constraints: dict = {
+        "n_hidden": [Interval(Integral, 1, None, closed="left")],
+        "n_nonlinear": [Interval(Integral, 0, None, closed="left")],
+        "output": [StrOptions({"last", "sequence"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "device": [str, torch.device],
+        "dtype": [StrOptions(set(_DTYPES))],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        *,
+        n_hidden=32,
+        n_nonlinear=4,
+        output="last",
+        max_iter=200,
+        batch_size=32,
+        learning_rate_init=1e-3,
+        alpha=0.0,
+        clip_grad_norm=5.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        device="auto",
+        dtype="float32",
+    ):
+        self.n_hidden = n_hidden
+        self.n_nonlinear = n_nonlinear
+        self.output = output
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.clip_grad_norm = clip_grad_norm
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+        self.dtype = dtype
+
+    # -- subclass hooks ------------------------------------------------------------
+    @abstractmethod
+    def _encode_targets(self, y, seqs: Sequences, first_pass: bool, classes):
+        """Return (targets for training as ndarray, number of outputs O)."""
+
+    @abstractmethod
+    def _loss(self, out, y, mask):
+        """Mean loss over valid outputs (torch)."""
+
+    @abstractmethod
+    def _validation_score(self, out, y, mask) -> float:
+        """Score on held-out data (higher is better), in training units."""
+
+    @abstractmethod
+    def _readout_affine(self):
+        """(scale, offset) that map the module's outputs to the exported readout."""
+
+    _target_dtype = None  # numpy dtype passed to check_targets (None: labels)
+    _target_is_float = True  # training targets as the float dtype (else int64)
+
+    # -- fitting -------------------------------------------------------------------
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "module_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+    def _fit(self, X, y, *, incremental: bool, classes=None):
+        before = dict(self.__dict__)
+        try:
+            return self._fit_unsafe(X, y, incremental=incremental, classes=classes)
+        except Exception:
+            # Nothing half-fitted: a failed fit leaves the estimator as it was.
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit_unsafe(self, X, y, *, incremental, classes):
+        name = type(self).__name__
+        fitted = hasattr(self, "module_")
+        first_pass = not fitted or not (self.warm_start or incremental)
+        if self.n_nonlinear > self.n_hidden:
+            raise ValueError(
+                f"{name}: n_nonlinear={self.n_nonlinear} exceeds n_hidden="
+                f"{self.n_hidden}; the number of ReLU units must lie in "
+                f"[0, n_hidden]. Lower n_nonlinear or raise n_hidden."
+            )
+        if y is None:
+            raise ValueError(
+                f"{name} requires y to be passed, but the target y is None."
+            )
+        if not first_pass:
+            self._check_warm_start()
+        np_dtype, torch_dtype = _DTYPES[self.dtype]
+        sequence = self.output == "sequence"
+        seqs = check_sequences(self, X, reset=first_pass, dtype=np_dtype)
+        y = check_targets(
+            y, seqs, sequence=sequence, name=name, dtype=self._target_dtype
+        )
+        targets, n_outputs = self._encode_targets(y, seqs, first_pass, classes)
+        device = resolve_device(self.device)
+
+        rng = check_random_state(self.random_state)
+        generator = torch.Generator().manual_seed(
+            int(rng.randint(np.iinfo(np.int32).max))
+        )
+        if first_pass:
+            module = ALRNN(
+                seqs.X.shape[2],
+                self.n_hidden,
+                self.n_nonlinear,
+                n_outputs,
+                generator=generator,
+                dtype=torch_dtype,
+            )
+        else:
+            module = copy.deepcopy(self.module_)  # the old model survives a failure
+        module.to(device)
+        optimizer = torch.optim.Adam(module.parameters(), lr=self.learning_rate_init)
+        if not first_pass:
+            optimizer.load_state_dict(self._optimizer_state)
+            for group in optimizer.param_groups:
+                group["lr"] = self.learning_rate_init
+
+        y_dtype = torch_dtype if self._target_is_float else torch.int64
+        data = _to_device(seqs, targets, device, torch_dtype, y_dtype)
+        validation = None
+        if self.early_stopping and not incremental:
+            data, validation = _tail_split(data, self.validation_fraction, name)
+        config = TrainConfig(
+            max_iter=1 if incremental else self.max_iter,
+            batch_size=self.batch_size,
+            learning_rate_init=self.learning_rate_init,
+            alpha=self.alpha,
+            clip_grad_norm=self.clip_grad_norm,
+            early_stopping=validation is not None,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            verbose=self.verbose,
+            sequence=sequence,
+            name=name,
+        )
+        history = train(
+            module,
+            optimizer,
+            data,
+            config,
+            self._loss,
+            generator,
+            validation=validation,
+            score_fn=self._validation_score,
+        )
+
+        module.cpu()
+        self.module_ = module
+        self._optimizer_state = _cpu_state(optimizer.state_dict())
+        self._fit_signature = self._signature()
+        old_curve = [] if first_pass else self.loss_curve_
+        self.loss_curve_ = old_curve + history.loss_curve
+        self.n_iter_ = len(self.loss_curve_)
+        self.best_loss_ = min(self.loss_curve_, default=math.inf)
+        if validation is not None:
+            self.validation_scores_ = history.validation_scores
+            self.best_validation_score_ = history.best_validation_score
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+        if history.interrupted:
+            warnings.warn(
+                f"{name}: training interrupted by the user after "
+                f"{len(history.loss_curve)} epochs; the estimator is fitted with the "
+                "best weights so far.",
+                UserWarning,
+                stacklevel=3,
+            )
+            raise KeyboardInterrupt
+        if not incremental and not history.converged:
+            warnings.warn(
+                f"{name}: reached max_iter={self.max_iter} epochs before the "
+                f"{'validation score' if validation else 'training loss'} stopped "
+                f"improving by tol={self.tol}. Raise max_iter or learning_rate_init.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _signature(self):
+        return (self.n_hidden, self.n_nonlinear, self.dtype)
+
+    def _check_warm_start(self):
+        old = self._fit_signature
+        if self._signature() != old:
+            raise ValueError(
+                f"{type(self).__name__}: cannot continue training (warm_start or "
+                f"partial_fit) after changing n_hidden, n_nonlinear or dtype "
+                f"(fitted with {old}, now {self._signature()}). Set warm_start=False "
+                "or refit with fit()."
+            )
+
+    # -- prediction ----------------------------------------------------------------
+    def _raw_predict(self, X) -> tuple[np.ndarray, Sequences]:
+        """Module outputs (N, O) or (N, T, O) as numpy, and the validated inputs."""
+        check_is_fitted(self)
+        module = self.module_
+        np_dtype = _DTYPES["float64" if module.W.dtype == torch.float64 else "float32"][
+            0
+        ]
+        seqs = check_sequences(self, X, reset=False, dtype=np_dtype)
+        sequence = self.output == "sequence"
+        outs = []
+        with torch.no_grad():
+            for begin in range(0, len(seqs.lengths), _PREDICT_CHUNK):
+                rows = slice(begin, begin + _PREDICT_CHUNK)
+                Xc = torch.tensor(seqs.X[rows])  # (n, T, K), a copy
+                lengths = torch.tensor(seqs.lengths[rows])
+                outs.append(module(Xc, lengths, sequence=sequence).numpy())
+        return np.concatenate(outs), seqs
+
+    def get_alrnn_params(self) -> ALRNNParams:
+        """Frozen numpy snapshot of the fitted weights (float64).
+
+        Running ``z_t = A*z_{t-1} + W phi(z_{t-1}) + C x_t + h`` from ``z_0 = 0`` and
+        ``y_t = B z_t + b`` on the inputs reproduces ``predict`` for the regressor and
+        the logits behind ``predict_proba`` for the classifier.
+
+        Returns
+        -------
+        ALRNNParams
+        """
+        check_is_fitted(self)
+        m = self.module_
+
+        def arr(t):
+            return t.detach().cpu().double().numpy()
+
+        scale, offset = self._readout_affine()
+        return ALRNNParams(
+            A=arr(m.A),
+            W=arr(m.W),
+            C=arr(m.C),
+            h=arr(m.h),
+            B=scale[:, None] * arr(m.B),  # (O, M)
+            b=scale * arr(m.b) + offset,  # (O,)
+            n_nonlinear=m.n_nonlinear,
+        )
+
+
+def _cpu_state(state):
+    if isinstance(state, torch.Tensor):
+        return state.detach().cpu().clone()
+    if isinstance(state, dict):
+        return {k: _cpu_state(v) for k, v in state.items()}
+    if isinstance(state, list):
+        return [_cpu_state(v) for v in state]
+    return state
+
+
+def _to_device(seqs: Sequences, targets, device, x_dtype, y_dtype) -> SequenceData:
+    lengths = torch.tensor(seqs.lengths)
+    return SequenceData(
+        X=torch.tensor(seqs.X, dtype=x_dtype, device=device),
+        lengths=lengths.to(device),
+        y=torch.tensor(targets, dtype=y_dtype, device=device),
+        lengths_cpu=lengths,
+    )
+
+
+def _tail_split(data: SequenceData, fraction: float, name: str):
+    n = len(data)
+    n_val = math.ceil(fraction * n)
+    if n - n_val < 1:
+        raise ValueError(
+            f"{name}: early_stopping with validation_fraction={fraction} leaves no "
+            f"training sequences out of {n}. Lower validation_fraction or pass more data."
+        )
+
+    def part(rows):
+        return SequenceData(
+            data.X[rows], data.lengths[rows], data.y[rows], data.lengths_cpu[rows]
+        )
+
+    return part(slice(0, n - n_val)), part(slice(n - n_val, n))

@@ -1,0 +1,323 @@
+"""ALRNNClassifier: sequence classification (one label per sequence or per step).
+
+Shapes: N sequences, T time steps, K features per step, C classes. Binary problems
+use one logit (sigmoid); multiclass problems use C logits (softmax).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from torch.nn import functional as F
+
+from sk_alrnn._base import BaseALRNN, fill_doc
+from sk_alrnn._validation import (
+    _fit_context,
+    check_classification_targets,
+    check_targets,
+    column_or_1d,
+)
+
+
+@fill_doc
+class ALRNNClassifier(ClassifierMixin, BaseALRNN):
+    """Almost-linear RNN classifier trained with cross-entropy.
+
+    The latent state follows ``z_t = A z_{t-1} + W phi(z_{t-1}) + C x_t + h`` from
+    ``z_0 = 0``, where ``phi`` is the identity on the first ``n_hidden - n_nonlinear``
+    units and ReLU on the last ``n_nonlinear``; the logits are ``B z_t + b``: one
+    logit (sigmoid) for two classes, one per class (softmax) otherwise. Labels may be
+    of any type (ints, strings, ...).
+
+    X is a 3D array (n_sequences, n_timesteps, n_features), a 2D array or
+    DataFrame (n_sequences, n_timesteps) of univariate sequences, or a list of
+    (n_timesteps_i, n_features) arrays of different lengths.
+
+    Parameters
+    ----------
+    {parameters}
+
+    Attributes
+    ----------
+    {attributes}
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+    See Also
+    --------
+    ALRNNRegressor : The same model with a squared-error loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_alrnn import ALRNNClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(60, 8, 1))
+    >>> y = np.where(X.sum(axis=(1, 2)) > 0, "up", "down")
+    >>> clf = ALRNNClassifier(n_hidden=8, n_nonlinear=2, max_iter=3, random_state=0)
+    >>> clf.fit(X, y).predict_proba(X[:2]).shape
+    (2, 2)
+    >>> clf.classes_
+    array(['down', 'up'], dtype='<U4')
+    """
+
+    _target_is_float = False
+
+    def __init__(
+        self,
+        *,
+        n_hidden=32,
+        n_nonlinear=4,
+        output="last",
+        max_iter=200,
+        batch_size=32,
+        learning_rate_init=1e-3,
+        alpha=0.0,
+        clip_grad_norm=5.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        device="auto",
+        dtype="float32",
+    ):
+        super().__init__(
+            n_hidden=n_hidden,
+            n_nonlinear=n_nonlinear,
+            output=output,
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            alpha=alpha,
+            clip_grad_norm=clip_grad_norm,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+            device=device,
+            dtype=dtype,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the model to sequences X and labels y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_sequences, n_timesteps, n_features) or \
+(n_sequences, n_timesteps), or list of arrays
+            Input sequences.
+        y : array-like
+            ``output="last"``: (n_sequences,) labels. ``output="sequence"``:
+            (n_sequences, n_timesteps) labels or a list of (n_timesteps_i,) arrays.
+
+        Returns
+        -------
+        self : ALRNNClassifier
+        """
+        return self._fit(X, y, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """Train for one epoch, starting from the current weights if fitted.
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Input sequences, as in :meth:`fit`.
+        y : array-like
+            Labels, as in :meth:`fit`.
+        classes : array-like of shape (n_classes,), default=None
+            All labels that may ever appear; required on the first call.
+
+        Returns
+        -------
+        self : ALRNNClassifier
+        """
+        if not hasattr(self, "module_") and classes is None:
+            raise ValueError(
+                "ALRNNClassifier.partial_fit needs classes=... on its first call: "
+                "pass every label that may appear, e.g. classes=np.unique(y_all)."
+            )
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    # -- hooks ---------------------------------------------------------------------
+    def _encode_targets(self, y, seqs, first_pass, classes):
+        name = type(self).__name__
+        sequence = self.output == "sequence"
+        if not sequence:
+            y = column_or_1d(y, warn=True)
+        elif y.ndim != 2:
+            raise ValueError(
+                f"{name} with output='sequence' takes one label per step, y of shape "
+                f"(n_sequences, n_timesteps); got {y.shape}."
+            )
+        valid = y[seqs.mask] if sequence else y  # (n_valid,)
+        check_classification_targets(valid)
+        if first_pass:
+            labels = np.unique(valid) if classes is None else np.unique(classes)
+            if len(labels) < 2:
+                raise ValueError(
+                    f"{name} needs at least 2 classes in y, got 1 class "
+                    f"({labels[0]!r}). A classifier cannot learn from a single class; "
+                    "check the labels or the train/test split."
+                )
+            self.classes_ = labels
+        unknown = np.setdiff1d(valid, self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"{name}: y contains labels {unknown.tolist()} that are not in "
+                f"classes_ {self.classes_.tolist()}; pass all labels via `classes` on "
+                "the first partial_fit call."
+            )
+        codes = np.zeros(y.shape, dtype=np.int64)
+        if sequence:
+            codes[seqs.mask] = np.searchsorted(self.classes_, valid)
+        else:
+            codes[:] = np.searchsorted(self.classes_, y)
+        n_classes = len(self.classes_)
+        return codes, 1 if n_classes == 2 else n_classes
+
+    def _loss(self, out, y, mask):
+        if mask is not None:
+            out, y = out[mask], y[mask]  # (n_valid, O), (n_valid,)
+        if out.shape[-1] == 1:
+            return F.binary_cross_entropy_with_logits(out[:, 0], y.to(out.dtype))
+        return F.cross_entropy(out, y)
+
+    def _validation_score(self, out, y, mask):
+        if mask is not None:
+            out, y = out[mask], y[mask]
+        pred = (out[:, 0] > 0).long() if out.shape[-1] == 1 else out.argmax(-1)
+        return float((pred == y).to(torch.float64).mean())
+
+    def _readout_affine(self):
+        n_out = self.module_.n_outputs
+        return np.ones(n_out), np.zeros(n_out)
+
+    # -- prediction ----------------------------------------------------------------
+    def _logits(self, X):
+        out, seqs = self._raw_predict(X)
+        return out.astype(np.float64), seqs  # (N, O) or (N, T, O)
+
+    def _finish(self, values, seqs):
+        if self.output == "sequence" and seqs.ragged:
+            return seqs.unpad(values)
+        return values
+
+    def decision_function(self, X):
+        """Logits: (n_sequences,) for two classes, else (n_sequences, n_classes).
+
+        With ``output="sequence"`` there is one more axis for the time steps.
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Input sequences.
+
+        Returns
+        -------
+        scores : ndarray or list of ndarray
+        """
+        logits, seqs = self._logits(X)
+        if logits.shape[-1] == 1:
+            logits = logits[..., 0]
+        return self._finish(logits, seqs)
+
+    def predict_log_proba(self, X):
+        """Log class probabilities, shaped like :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Input sequences.
+
+        Returns
+        -------
+        log_proba : ndarray or list of ndarray
+        """
+        logits, seqs = self._logits(X)
+        if logits.shape[-1] == 1:
+            log_p = np.concatenate([log_expit(-logits), log_expit(logits)], axis=-1)
+        else:
+            log_p = log_softmax(logits, axis=-1)
+        return self._finish(log_p, seqs)
+
+    def predict_proba(self, X):
+        """Class probabilities; rows sum to 1, columns follow ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Input sequences.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_sequences, n_classes) or \
+(n_sequences, n_timesteps, n_classes), or list of ndarray for ragged X
+        """
+        logits, seqs = self._logits(X)
+        if logits.shape[-1] == 1:
+            p1 = expit(logits)
+            proba = np.concatenate([1 - p1, p1], axis=-1)
+        else:
+            proba = softmax(logits, axis=-1)
+        return self._finish(proba, seqs)
+
+    def predict(self, X):
+        """Predicted labels: (n_sequences,) or (n_sequences, n_timesteps).
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Input sequences.
+
+        Returns
+        -------
+        labels : ndarray or list of ndarray
+        """
+        logits, seqs = self._logits(X)
+        if logits.shape[-1] == 1:
+            codes = (logits[..., 0] > 0).astype(np.int64)
+        else:
+            codes = logits.argmax(-1)
+        return self._finish(self.classes_[codes], seqs)
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy; over all valid steps when ``output="sequence"``.
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Input sequences.
+        y : array-like
+            True labels, shaped as in :meth:`fit`.
+        sample_weight : array-like of shape (n_sequences,), optional
+            Per-sequence weights (repeated over a sequence's steps).
+
+        Returns
+        -------
+        score : float
+        """
+        if self.output == "last":
+            return super().score(X, y, sample_weight=sample_weight)
+        logits, seqs = self._logits(X)
+        y = check_targets(y, seqs, sequence=True, name=type(self).__name__, dtype=None)
+        if logits.shape[-1] == 1:
+            pred = self.classes_[(logits[..., 0] > 0).astype(np.int64)]
+        else:
+            pred = self.classes_[logits.argmax(-1)]
+        mask = seqs.mask
+        weights = None
+        if sample_weight is not None:
+            weights = np.repeat(np.asarray(sample_weight, dtype=float), seqs.lengths)
+        return accuracy_score(y[mask], pred[mask], sample_weight=weights)

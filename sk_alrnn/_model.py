@@ -1,0 +1,114 @@
+"""The AL-RNN as a torch module: parameters, initialisation and forward pass.
+
+Shapes: B batch, T time steps, K input features, M latent units (``n_hidden``),
+P nonlinear ReLU units (``n_nonlinear``, the last P of the M units), O outputs.
+
+    z_t = A z_{t-1} + W phi(z_{t-1}) + C s_t + h,   z_0 = 0
+    y_t = B z_t + b
+
+``A`` is diagonal and non-zero only on the P ReLU units (a linear unit's
+self-coupling lives in ``W``'s diagonal); it is stored as the length-P parameter
+``a`` and exposed as the length-M vector :attr:`ALRNN.A`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from sk_alrnn._kernels import rollout
+
+
+class ALRNN(nn.Module):
+    """Almost-linear RNN with a linear readout.
+
+    Parameters
+    ----------
+    n_features : int
+        K, input features per time step.
+    n_hidden : int
+        M, latent units.
+    n_nonlinear : int
+        P, ReLU units (0 <= P <= M); P = 0 is a linear RNN, P = M a PLRNN.
+    n_outputs : int
+        O, readout dimension.
+    generator : torch.Generator, optional
+        Source of the initial weights (the paper's sequence-task initialisation:
+        A, W, h ~ N(0, 0.01^2); C, B ~ N(0, 0.1^2); b = 0).
+    dtype : torch.dtype, default=torch.float32
+        Parameter dtype.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = ALRNN(n_features=2, n_hidden=4, n_nonlinear=1, n_outputs=1,
+    ...             generator=torch.Generator().manual_seed(0))
+    >>> net(torch.zeros(3, 5, 2)).shape
+    torch.Size([3, 1])
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_hidden: int,
+        n_nonlinear: int,
+        n_outputs: int,
+        *,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        super().__init__()
+        if not 0 <= n_nonlinear <= n_hidden:
+            raise ValueError(
+                f"n_nonlinear must lie in [0, n_hidden={n_hidden}]; got {n_nonlinear}."
+            )
+        self.n_features = n_features
+        self.n_hidden = n_hidden
+        self.n_nonlinear = n_nonlinear
+        self.n_outputs = n_outputs
+
+        def normal(*shape: int, std: float) -> nn.Parameter:
+            t = torch.empty(shape, dtype=dtype).normal_(0.0, std, generator=generator)
+            return nn.Parameter(t)
+
+        self.a = normal(n_nonlinear, std=0.01)  # (P,) self-coupling of ReLU units
+        self.W = normal(n_hidden, n_hidden, std=0.01)  # (M, M)
+        self.C = normal(n_hidden, n_features, std=0.1)  # (M, K)
+        self.h = normal(n_hidden, std=0.01)  # (M,)
+        self.B = normal(n_outputs, n_hidden, std=0.1)  # (O, M)
+        self.b = nn.Parameter(torch.zeros(n_outputs, dtype=dtype))  # (O,)
+
+    @property
+    def A(self) -> Tensor:
+        """Diagonal of A as a length-M vector, zero on the M - P linear units."""
+        zeros = self.a.new_zeros(self.n_hidden - self.n_nonlinear)
+        return torch.cat([zeros, self.a])  # (M,)
+
+    def latents(self, X: Tensor) -> Tensor:
+        """Latent trajectory ``Z`` (B, T, M) for inputs ``X`` (B, T, K), from z_0 = 0."""
+        U = X @ self.C.T + self.h  # (B, T, K) @ (K, M) -> (B, T, M)
+        return rollout(U, self.A, self.W, self.n_nonlinear)
+
+    def forward(
+        self, X: Tensor, lengths: Tensor | None = None, *, sequence: bool = False
+    ) -> Tensor:
+        """Readout at each sequence's last valid step, or at every step.
+
+        Parameters
+        ----------
+        X : Tensor of shape (B, T, K)
+            Inputs, zero padded after each sequence's end.
+        lengths : Tensor of shape (B,), optional
+            Valid steps per sequence; all T when omitted.
+        sequence : bool, default=False
+            Return outputs for every step (B, T, O) instead of the last (B, O).
+        """
+        Z = self.latents(X)  # (B, T, M)
+        if sequence:
+            return Z @ self.B.T + self.b  # (B, T, O)
+        if lengths is None:
+            z_last = Z[:, -1]  # (B, M)
+        else:
+            rows = torch.arange(Z.shape[0], device=Z.device)
+            z_last = Z[rows, lengths.to(Z.device) - 1]  # (B, M)
+        return z_last @ self.B.T + self.b  # (B, O)

@@ -1,0 +1,212 @@
+"""Training loop: mini-batch Adam with clipping, early stopping and a divergence guard.
+
+Shapes: N sequences, T time steps, K features per step, O outputs. The loop knows
+nothing about regression or classification: the estimator passes a loss and a
+validation score as functions of (outputs, targets, mask).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+LossFn = Callable[[Tensor, Tensor, Tensor | None], Tensor]
+ScoreFn = Callable[[Tensor, Tensor, Tensor | None], float]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters of one call to :func:`train` (sklearn MLP names)."""
+
+    max_iter: int  # epochs in this call
+    batch_size: int
+    learning_rate_init: float
+    alpha: float  # L2 penalty 0.5 * alpha * sum of squared weights (A, W, C, B)
+    clip_grad_norm: float | None  # None: no clipping
+    early_stopping: bool
+    n_iter_no_change: int | float
+    tol: float
+    verbose: int
+    sequence: bool  # one output per step (masked) instead of the last step
+    name: str = "ALRNN"  # estimator name for messages
+
+
+@dataclass
+class SequenceData:
+    """Tensors of a data set on the training device; built once per fit."""
+
+    X: Tensor  # (N, T, K), zero padded
+    lengths: Tensor  # (N,) int64, on the device
+    y: Tensor  # (N, O) / (N,) or (N, T, O) / (N, T) for sequence targets
+    lengths_cpu: Tensor  # (N,) int64 on the CPU, to trim batches without a sync
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+    def batch(
+        self, idx: Tensor, sequence: bool
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """(X, lengths, y, mask) of the rows ``idx`` (a CPU index tensor)."""
+        n_steps = int(self.lengths_cpu[idx].max())
+        dev_idx = idx.to(self.X.device)
+        X = self.X[dev_idx, :n_steps]  # (b, T_b, K): trailing padding dropped
+        lengths = self.lengths[dev_idx]  # (b,)
+        y = self.y[dev_idx]
+        mask = None
+        if sequence:
+            y = y[:, :n_steps]  # (b, T_b, ...)
+            steps = torch.arange(n_steps, device=X.device)
+            mask = steps < lengths[:, None]  # (b, T_b)
+        return X, lengths, y, mask
+
+
+@dataclass
+class History:
+    """What one call to :func:`train` did."""
+
+    loss_curve: list[float] = field(default_factory=list)
+    validation_scores: list[float] = field(default_factory=list)
+    best_loss: float = math.inf
+    best_validation_score: float = -math.inf
+    converged: bool = False
+    interrupted: bool = False
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; otherwise check availability.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'."
+        ) from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available here; "
+            "use device='auto' (CUDA when present, else CPU) or device='cpu'."
+        )
+    return dev
+
+
+def _penalty(module: nn.Module) -> Tensor:
+    weights = [
+        p for name, p in module.named_parameters() if name in ("a", "W", "C", "B")
+    ]
+    return sum((w * w).sum() for w in weights)
+
+
+def _state_copy(module: nn.Module) -> dict[str, Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _predict(module: nn.Module, data: SequenceData, sequence: bool) -> Tensor:
+    with torch.no_grad():
+        return module(data.X, data.lengths, sequence=sequence)
+
+
+def _all_finite(module: nn.Module) -> bool:
+    flags = torch.stack([torch.isfinite(p).all() for p in module.parameters()])
+    return bool(flags.all())
+
+
+def train(
+    module: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    data: SequenceData,
+    config: TrainConfig,
+    loss_fn: LossFn,
+    generator: torch.Generator,
+    *,
+    validation: SequenceData | None = None,
+    score_fn: ScoreFn | None = None,
+) -> History:
+    """Train ``module`` for up to ``config.max_iter`` epochs over ``data``.
+
+    Without early stopping, training stops once the training loss has not improved
+    by ``tol`` for ``n_iter_no_change`` epochs (``History.converged``). With
+    ``validation`` data, the validation score decides instead and the best weights
+    are restored at the end. A non-finite loss or weight raises
+    ``FloatingPointError`` naming the epoch. ``KeyboardInterrupt`` ends training
+    (best weights restored) with ``History.interrupted`` set.
+    """
+    history = History()
+    n = len(data)
+    batch_size = min(config.batch_size, n)
+    best_state = None
+    no_improvement = 0
+    module.train()
+    try:
+        for epoch in range(1, config.max_iter + 1):
+            start = time.perf_counter()
+            order = torch.randperm(n, generator=generator)  # CPU, local generator
+            total = torch.zeros((), dtype=data.X.dtype, device=data.X.device)
+            for begin in range(0, n, batch_size):
+                idx = order[begin : begin + batch_size]
+                X, lengths, y, mask = data.batch(idx, config.sequence)
+                out = module(X, lengths, sequence=config.sequence)
+                loss = loss_fn(out, y, mask)
+                objective = loss
+                if config.alpha > 0:
+                    objective = loss + 0.5 * config.alpha * _penalty(module)
+                optimizer.zero_grad(set_to_none=True)
+                objective.backward()
+                if config.clip_grad_norm is not None:
+                    nn.utils.clip_grad_norm_(module.parameters(), config.clip_grad_norm)
+                optimizer.step()
+                total = total + loss.detach() * len(idx)
+            epoch_loss = float(total) / n  # one host sync per epoch
+            if not (math.isfinite(epoch_loss) and _all_finite(module)):
+                raise FloatingPointError(
+                    f"{config.name}: training diverged in epoch {epoch}: the training "
+                    f"loss became {epoch_loss}. Lower learning_rate_init (now "
+                    f"{config.learning_rate_init}) or clip_grad_norm (now "
+                    f"{config.clip_grad_norm}), or scale X and y (e.g. StandardScaler)."
+                )
+            history.loss_curve.append(epoch_loss)
+            message = f"Epoch {epoch}/{config.max_iter}: loss={epoch_loss:.6g}"
+            if validation is not None and score_fn is not None:
+                module.eval()
+                val_out = _predict(module, validation, config.sequence)
+                score = score_fn(val_out, validation.y, _mask(validation, config))
+                module.train()
+                history.validation_scores.append(score)
+                message += f", validation score={score:.6g}"
+                improved = score > history.best_validation_score + config.tol
+                if score > history.best_validation_score:
+                    history.best_validation_score = score
+                    best_state = _state_copy(module)
+            else:
+                improved = epoch_loss < history.best_loss - config.tol
+            history.best_loss = min(history.best_loss, epoch_loss)
+            no_improvement = 0 if improved else no_improvement + 1
+            if config.verbose:
+                print(f"{message}, {time.perf_counter() - start:.3f}s", flush=True)
+            if no_improvement >= config.n_iter_no_change:
+                history.converged = True
+                break
+    except KeyboardInterrupt:
+        history.interrupted = True
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    module.eval()
+    return history
+
+
+def _mask(data: SequenceData, config: TrainConfig) -> Tensor | None:
+    if not config.sequence:
+        return None
+    steps = torch.arange(data.X.shape[1], device=data.X.device)
+    return steps < data.lengths[:, None]  # (N, T)
