@@ -12,6 +12,7 @@ import math
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -111,7 +112,7 @@ def fill_doc(cls):
 class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
     """Common machinery of ALRNNRegressor and ALRNNClassifier (not for direct use)."""
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
         "n_nonlinear": [Interval(Integral, 0, None, closed="left")],
         "output": [StrOptions({"last", "sequence"})],
@@ -409,7 +410,8 @@ def _tail_split(data: SequenceData, fraction: float, name: str):
     if n - n_val < 1:
         raise ValueError(
             f"{name}: early_stopping with validation_fraction={fraction} leaves no "
-            f"training sequences out of {n}. Lower validation_fraction or pass more data."
+            f"training sequences out of {n}. Lower validation_fraction or pass more "
+            "data."
         )
 
     def part(rows):

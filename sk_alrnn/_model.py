@@ -85,7 +85,7 @@ class ALRNN(nn.Module):
         return torch.cat([zeros, self.a])  # (M,)
 
     def latents(self, X: Tensor) -> Tensor:
-        """Latent trajectory ``Z`` (B, T, M) for inputs ``X`` (B, T, K), from z_0 = 0."""
+        """Latent trajectory ``Z`` (B, T, M) for inputs ``X`` (B, T, K); z_0 = 0."""
         U = X @ self.C.T + self.h  # (B, T, K) @ (K, M) -> (B, T, M)
         return rollout(U, self.A, self.W, self.n_nonlinear)
 

@@ -1,4 +1,4 @@
-"""Input validation for sequence estimators; the only module importing sklearn internals.
+"""Input validation for sequence estimators (the one module using sklearn internals).
 
 Shapes: N sequences, T time steps (the longest, for ragged input), K features per
 step, O outputs. Sequences come in as
@@ -62,7 +62,7 @@ class Sequences:
 
     def unpad(self, values: np.ndarray) -> list[np.ndarray]:
         """Split a padded (N, T, ...) array into a list of (T_i, ...) arrays."""
-        return [v[:n] for v, n in zip(values, self.lengths)]
+        return [v[:n] for v, n in zip(values, self.lengths, strict=True)]
 
 
 def _is_ragged(X) -> bool:
@@ -140,7 +140,7 @@ def check_sequences(estimator, X, *, reset: bool, dtype) -> Sequences:
             )
         lengths = np.array([s.shape[0] for s in seqs], dtype=np.int64)
         padded = np.zeros((len(seqs), lengths.max(), seqs[0].shape[1]), dtype=dtype)
-        for row, s in zip(padded, seqs):
+        for row, s in zip(padded, seqs, strict=True):
             row[: s.shape[0]] = s  # (T_i, K) into (T, K)
         out = Sequences(padded, lengths, ragged=True)
     else:
@@ -266,7 +266,8 @@ def check_targets(y, seqs: Sequences, *, sequence: bool, name: str, dtype):
     n_seq, n_steps = seqs.X.shape[:2]
     if y is None:
         raise ValueError(f"{name} requires y to be passed, but the target y is None.")
-    if (sequence and _is_ragged(y)) or (sequence and seqs.ragged and isinstance(y, list)):
+    ragged_y = _is_ragged(y) or (seqs.ragged and isinstance(y, list))
+    if sequence and ragged_y:
         return _check_ragged_targets(y, seqs, name, dtype)
     y = _check_one_array(y, name, dtype=dtype, input_name="y")
     if y.shape[0] != n_seq:
@@ -298,7 +299,7 @@ def _check_ragged_targets(y, seqs, name, dtype):
             "pass one target sequence per input sequence."
         )
     items = []
-    for i, (yi, n) in enumerate(zip(y, seqs.lengths)):
+    for i, (yi, n) in enumerate(zip(y, seqs.lengths, strict=True)):
         yi = _check_one_array(yi, name, dtype=dtype, input_name=f"y[{i}]")
         if yi.ndim not in (1, 2) or yi.shape[0] != n:
             raise ValueError(
@@ -310,6 +311,6 @@ def _check_ragged_targets(y, seqs, name, dtype):
     if len({yi.shape[1:] for yi in items}) > 1:
         raise ValueError(f"{name}: the target sequences have different output sizes.")
     out = np.zeros((len(items), seqs.X.shape[1], *items[0].shape[1:]), items[0].dtype)
-    for row, yi in zip(out, items):
+    for row, yi in zip(out, items, strict=True):
         row[: yi.shape[0]] = yi
     return out
