@@ -54,8 +54,8 @@ PARAMETERS_DOC = """n_hidden : int, default=32
     learning_rate_init : float, default=1e-3
         Adam's learning rate.
     alpha : float, default=0.0
-        L2 penalty ``0.5 * alpha * ||theta||^2`` on the weights A, W, C and B,
-        added to the mean loss of every batch.
+        L2 penalty ``0.5 * alpha * ||theta||^2 / batch_size`` on the weights A, W,
+        C and B, added to the mean loss of every batch (as in sklearn's MLP).
     clip_grad_norm : float or None, default=5.0
         Maximum gradient norm per step; None disables clipping.
     early_stopping : bool, default=False

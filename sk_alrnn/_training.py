@@ -26,7 +26,7 @@ class TrainConfig:
     max_iter: int  # epochs in this call
     batch_size: int
     learning_rate_init: float
-    alpha: float  # L2 penalty 0.5 * alpha * sum of squared weights (A, W, C, B)
+    alpha: float  # L2 penalty 0.5 * alpha * ||A, W, C, B||^2 / batch size (as MLP)
     clip_grad_norm: float | None  # None: no clipping
     early_stopping: bool
     n_iter_no_change: int | float
@@ -160,7 +160,8 @@ def train(
                 loss = loss_fn(out, y, mask)
                 objective = loss
                 if config.alpha > 0:
-                    objective = loss + 0.5 * config.alpha * _penalty(module)
+                    penalty = 0.5 * config.alpha * _penalty(module) / len(idx)
+                    objective = loss + penalty
                 optimizer.zero_grad(set_to_none=True)
                 objective.backward()
                 if config.clip_grad_norm is not None:
