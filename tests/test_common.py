@@ -1,0 +1,104 @@
+"""scikit-learn's own estimator checks on both estimators.
+
+The checks run in float64 (``dtype="float64"``): in float32, a matrix product's
+rounding depends on how many sequences share a batch, so predictions on a subset
+differ from those on the whole set by ~1e-7 (``check_methods_subset_invariance``
+demands 1e-7). Float32 predictions on subsets are tested to a float32 tolerance
+below, and so is the part of check_classifiers_train that does apply.
+"""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import shuffle
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sk_alrnn import ALRNNClassifier, ALRNNRegressor
+
+# Small, but trained long enough to pass sklearn's score thresholds
+# (check_regressors_train: R^2 > 0.5; check_classifiers_train: accuracy > 0.83).
+CHECK_PARAMS = dict(
+    n_hidden=16,
+    n_nonlinear=4,
+    max_iter=30,
+    learning_rate_init=2e-2,
+    random_state=0,
+    dtype="float64",
+)
+
+# sklearn reads a 2D X as (n_samples, n_features); for these estimators a 2D X is
+# (n_sequences, n_timesteps): n univariate sequences whose length may change
+# between fit and predict. n_features_in_ counts features per time step (1 here).
+PER_STEP = (
+    "n_features_in_ counts features per time step; a 2D X holds univariate "
+    "sequences, so its column count is a sequence length, which may change "
+    "between calls (by design)"
+)
+EXPECTED_FAILED_CHECKS = {
+    "check_n_features_in": PER_STEP,
+    "check_n_features_in_after_fitting": PER_STEP,
+    "check_estimators_partial_fit_n_features": PER_STEP,
+    # The classifier check also predicts on X.T, which for sequences is a valid
+    # input (n_timesteps sequences of length n_samples) and must not raise.
+    "check_classifiers_train": PER_STEP,
+}
+
+
+def expected_failed_checks(estimator):
+    """Every expected failure with its reason; the regressor passes its train check."""
+    failures = dict(EXPECTED_FAILED_CHECKS)
+    if isinstance(estimator, ALRNNRegressor):
+        del failures["check_classifiers_train"]
+    return failures
+
+
+@parametrize_with_checks(
+    [ALRNNRegressor(**CHECK_PARAMS), ALRNNClassifier(**CHECK_PARAMS)],
+    expected_failed_checks=expected_failed_checks,
+    xfail_strict=True,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("Estimator", [ALRNNRegressor, ALRNNClassifier])
+def test_dataframe_column_names_consistency(Estimator):
+    """Not part of parametrize_with_checks: run it explicitly."""
+    from sklearn.utils.estimator_checks import (
+        check_dataframe_column_names_consistency,
+    )
+
+    check_dataframe_column_names_consistency(
+        Estimator.__name__, Estimator(**CHECK_PARAMS)
+    )
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classifier_reaches_sklearn_accuracy_threshold(n_classes):
+    """check_classifiers_train's data and threshold (accuracy > 0.83), without X.T."""
+    X, y = make_blobs(n_samples=300, random_state=0)
+    X, y = shuffle(X, y, random_state=7)
+    X = StandardScaler().fit_transform(X)
+    keep = y < n_classes
+    X, y = X[keep], y[keep]
+    clf = ALRNNClassifier(**CHECK_PARAMS).fit(X, y)
+    assert clf.score(X, y) > 0.83
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(y), n_classes)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
+
+
+@pytest.mark.parametrize("Estimator", [ALRNNRegressor, ALRNNClassifier])
+def test_float32_predictions_on_subsets_agree_to_float32_precision(Estimator):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 7, 2))
+    y = (X[:, :, 0].sum(1) > 0).astype(int)
+    est = Estimator(**{**CHECK_PARAMS, "dtype": "float32", "max_iter": 5}).fit(X, y)
+    method = "predict" if Estimator is ALRNNRegressor else "predict_proba"
+    whole = getattr(est, method)(X)
+    parts = np.concatenate(
+        [getattr(est, method)(X[i : i + 7]) for i in range(0, 60, 7)]
+    )
+    np.testing.assert_allclose(parts, whole, rtol=1e-5, atol=1e-6)
