@@ -286,11 +286,7 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
         labels : ndarray or list of ndarray
         """
         logits, seqs = self._logits(X)
-        if logits.shape[-1] == 1:
-            codes = (logits[..., 0] > 0).astype(np.int64)
-        else:
-            codes = logits.argmax(-1)
-        return self._finish(self.classes_[codes], seqs)
+        return self._finish(self.classes_[_codes(logits)], seqs)
 
     def score(self, X, y, sample_weight=None):
         """Accuracy; over all valid steps when ``output="sequence"``.
@@ -312,12 +308,16 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
             return super().score(X, y, sample_weight=sample_weight)
         logits, seqs = self._logits(X)
         y = check_targets(y, seqs, sequence=True, name=type(self).__name__, dtype=None)
-        if logits.shape[-1] == 1:
-            pred = self.classes_[(logits[..., 0] > 0).astype(np.int64)]
-        else:
-            pred = self.classes_[logits.argmax(-1)]
+        pred = self.classes_[_codes(logits)]
         mask = seqs.mask
         weights = None
         if sample_weight is not None:
             weights = np.repeat(np.asarray(sample_weight, dtype=float), seqs.lengths)
         return accuracy_score(y[mask], pred[mask], sample_weight=weights)
+
+
+def _codes(logits: np.ndarray) -> np.ndarray:
+    """Class indices from logits (..., 1) (binary) or (..., C)."""
+    if logits.shape[-1] == 1:
+        return (logits[..., 0] > 0).astype(np.int64)
+    return logits.argmax(-1)
