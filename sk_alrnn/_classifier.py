@@ -172,6 +172,14 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
                     "check the labels or the train/test split."
                 )
             self.classes_ = labels
+        elif classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
+            raise ValueError(
+                f"{name}.partial_fit got classes={np.unique(classes).tolist()}, but "
+                f"the first call fixed classes_={self.classes_.tolist()}; pass the "
+                "same classes every time (or refit with fit())."
+            )
         unknown = np.setdiff1d(valid, self.classes_)
         if unknown.size:
             raise ValueError(

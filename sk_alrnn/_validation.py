@@ -75,7 +75,9 @@ def _is_ragged(X) -> bool:
     return len(shapes) > 1
 
 
-def _check_one_array(x, name, *, dtype, input_name, ensure_2d=False, allow_nd=True):
+def _check_one_array(
+    x, name, *, dtype, input_name, ensure_2d=False, allow_nd=True, ensure_min=1
+):
     """check_array with a hint for text data; keeps sklearn's messages intact."""
     try:
         return check_array(
@@ -84,6 +86,8 @@ def _check_one_array(x, name, *, dtype, input_name, ensure_2d=False, allow_nd=Tr
             ensure_2d=ensure_2d,
             allow_nd=allow_nd,
             ensure_all_finite=True,
+            ensure_min_samples=ensure_min,
+            ensure_min_features=ensure_min,
             input_name=input_name,
             estimator=name,
         )
@@ -94,7 +98,38 @@ def _check_one_array(x, name, *, dtype, input_name, ensure_2d=False, allow_nd=Tr
                 f"values ({exc}). Encode categorical values as numbers first, e.g. "
                 "with sklearn.preprocessing.OneHotEncoder or OrdinalEncoder."
             ) from exc
+        _raise_if_complex(exc, name, input_name)
+        _raise_if_out_of_range(x, exc, name, dtype, input_name)
         raise
+
+
+def _raise_if_complex(exc, name, input_name):
+    """sklearn's message prints the whole array; say what to do instead."""
+    if str(exc).startswith("Complex data not supported"):
+        raise ValueError(
+            f"Complex data not supported: {name} got complex values in "
+            f"{input_name}. Pass real features instead, e.g. the real and imaginary "
+            "parts as two features per step: np.stack([X.real, X.imag], axis=-1)."
+        ) from None
+
+
+def _raise_if_out_of_range(x, exc, name, dtype, input_name):
+    """Explain values that are finite in float64 but overflow the compute dtype."""
+    if dtype is None or "too large" not in str(exc):
+        return
+    try:
+        values = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        return
+    if not np.isfinite(values).all():
+        return  # a true inf: sklearn's message is right
+    limit = np.finfo(dtype).max
+    raise ValueError(
+        f"{name}: {input_name} holds values as large as {np.abs(values).max():.3g}, "
+        f"beyond the range of {np.dtype(dtype).name} (about +-{limit:.3g}), the "
+        "compute dtype. Rescale the data (e.g. with StandardScaler) or pass "
+        "dtype='float64'."
+    ) from exc
 
 
 def check_sequences(estimator, X, *, reset: bool, dtype) -> Sequences:
@@ -168,6 +203,8 @@ def _check_regular(estimator, X, name, dtype, reset):
     except ValueError as exc:
         if "could not convert" in str(exc) or "convert string" in str(exc):
             _check_one_array(X, name, dtype=dtype, input_name="X")  # better message
+        _raise_if_complex(exc, name, "X")
+        _raise_if_out_of_range(X, exc, name, dtype, "X")
         raise
     if X.ndim == 1:
         raise ValueError(
@@ -204,7 +241,10 @@ def _check_ragged_item(x, i, name, dtype):
             f"Sparse data was passed to {name} as X[{i}], but dense sequences are "
             "required. Use .toarray() to convert it to a dense numpy array."
         )
-    x = _check_one_array(x, name, dtype=dtype, input_name=f"X[{i}]", allow_nd=True)
+    # ensure_min=0: empty sequences get the message below, which names X[i]
+    x = _check_one_array(
+        x, name, dtype=dtype, input_name=f"X[{i}]", allow_nd=True, ensure_min=0
+    )
     if x.ndim == 1:
         x = x[:, None]  # (T_i,) -> (T_i, 1)
     if x.ndim != 2:
@@ -270,6 +310,7 @@ def check_targets(y, seqs: Sequences, *, sequence: bool, name: str, dtype):
     if sequence and ragged_y:
         return _check_ragged_targets(y, seqs, name, dtype)
     y = _check_one_array(y, name, dtype=dtype, input_name="y")
+    _check_target_range(y, name, dtype)
     if y.shape[0] != n_seq:
         raise ValueError(
             f"{name}: X holds {n_seq} sequences but y has {y.shape[0]} entries; "
@@ -310,7 +351,30 @@ def _check_ragged_targets(y, seqs, name, dtype):
         items.append(yi)
     if len({yi.shape[1:] for yi in items}) > 1:
         raise ValueError(f"{name}: the target sequences have different output sizes.")
-    out = np.zeros((len(items), seqs.X.shape[1], *items[0].shape[1:]), items[0].dtype)
+    try:  # e.g. '<U1' and '<U9' -> '<U9': labels must not be truncated
+        out_dtype = np.result_type(*(yi.dtype for yi in items))
+    except TypeError:  # no common type (numbers mixed with strings)
+        out_dtype = np.dtype(object)
+    out = np.zeros((len(items), seqs.X.shape[1], *items[0].shape[1:]), out_dtype)
     for row, yi in zip(out, items, strict=True):
         row[: yi.shape[0]] = yi
+    _check_target_range(out, name, dtype)
     return out
+
+
+def _check_target_range(y, name, dtype):
+    """Regression targets must be small enough for their spread to stay finite.
+
+    Standardising y squares its deviations; past ~1e150 those overflow float64 and
+    the model would silently predict inf.
+    """
+    if dtype is None or y.size == 0 or not np.issubdtype(y.dtype, np.floating):
+        return
+    largest = float(np.abs(y).max())
+    limit = np.sqrt(np.finfo(y.dtype).max / y.size) / 2
+    if largest > limit:
+        raise ValueError(
+            f"{name}: y holds values as large as {largest:.3g}; targets beyond "
+            f"about {limit:.3g} overflow when y is standardised. Rescale y (e.g. "
+            "divide it by a power of ten) before fitting."
+        )
