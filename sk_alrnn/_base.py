@@ -98,7 +98,9 @@ ATTRIBUTES_DOC = """module_ : torch.nn.Module
     n_features_in_ : int
         Features per time step (K), not columns of a 2D X.
     feature_names_in_ : ndarray of shape (n_timesteps,)
-        Column names of a DataFrame X; set only then."""
+        Column names (time steps) of a DataFrame X; set only then. A DataFrame
+        passed later must have the same columns: pass a numpy array to predict
+        sequences of another length."""
 
 
 def fill_doc(cls):
