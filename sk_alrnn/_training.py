@@ -170,12 +170,7 @@ def train(
                 total = total + loss.detach() * len(idx)
             epoch_loss = float(total) / n  # one host sync per epoch
             if not (math.isfinite(epoch_loss) and _all_finite(module)):
-                raise FloatingPointError(
-                    f"{config.name}: training diverged in epoch {epoch}: the training "
-                    f"loss became {epoch_loss}. Lower learning_rate_init (now "
-                    f"{config.learning_rate_init}) or clip_grad_norm (now "
-                    f"{config.clip_grad_norm}), or scale X and y (e.g. StandardScaler)."
-                )
+                raise _diverged(config, epoch, f"the training loss became {epoch_loss}")
             history.loss_curve.append(epoch_loss)
             message = f"Epoch {epoch}/{config.max_iter}: loss={epoch_loss:.6g}"
             if validation is not None and score_fn is not None:
@@ -203,7 +198,31 @@ def train(
     if best_state is not None:
         module.load_state_dict(best_state)
     module.eval()
+    if not history.interrupted and not _outputs_finite(module, data, config):
+        # The last optimizer step can leave finite weights whose outputs overflow.
+        epoch = len(history.loss_curve)
+        raise _diverged(config, epoch, "the model's outputs overflowed after it")
     return history
+
+
+def _diverged(config: TrainConfig, epoch: int, what: str) -> FloatingPointError:
+    return FloatingPointError(
+        f"{config.name}: training diverged in epoch {epoch}: {what}. Lower "
+        f"learning_rate_init (now {config.learning_rate_init}) or clip_grad_norm "
+        f"(now {config.clip_grad_norm}), or scale X and y (e.g. StandardScaler)."
+    )
+
+
+def _outputs_finite(module: nn.Module, data: SequenceData, config: TrainConfig) -> bool:
+    """One forward pass over the training data, in chunks, without gradients."""
+    chunk = max(config.batch_size, 1024)
+    flags = []
+    with torch.no_grad():
+        for begin in range(0, len(data), chunk):
+            rows = slice(begin, begin + chunk)
+            out = module(data.X[rows], data.lengths[rows], sequence=config.sequence)
+            flags.append(torch.isfinite(out).all())
+    return bool(torch.stack(flags).all())
 
 
 def _mask(data: SequenceData, config: TrainConfig) -> Tensor | None:

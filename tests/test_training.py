@@ -425,3 +425,16 @@ def test_partial_fit_rejects_changed_classes():
     with pytest.raises(ValueError, match="same classes"):
         clf.partial_fit(X, y, classes=["a", "b", "c"])
     np.testing.assert_array_equal(clf.classes_, ["a", "b"])
+
+
+def test_outputs_that_overflow_after_the_last_step_are_divergence():
+    """Finite but huge weights after the final step must not give a NaN model."""
+    from sk_alrnn.datasets import make_addition_problem
+
+    X, y = make_addition_problem(32, 20, random_state=0)
+    reg = ALRNNRegressor(
+        n_hidden=16, n_nonlinear=2, max_iter=1, learning_rate_init=1e30, random_state=0
+    )
+    with pytest.raises(FloatingPointError, match="epoch 1"):
+        reg.fit(X, y)
+    assert not hasattr(reg, "module_")
