@@ -137,7 +137,6 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         "dtype": [StrOptions(set(_DTYPES))],
     }
 
-    @abstractmethod
     def __init__(
         self,
         *,
@@ -367,6 +366,18 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         ALRNNParams
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_alrnn import ALRNNRegressor
+        >>> X = np.random.RandomState(0).normal(size=(20, 5, 3))
+        >>> reg = ALRNNRegressor(n_hidden=6, n_nonlinear=2, max_iter=2, random_state=0)
+        >>> params = reg.fit(X, X.sum(axis=(1, 2))).get_alrnn_params()
+        >>> params.A.shape, params.W.shape, params.C.shape, params.B.shape
+        ((6,), (6, 6), (6, 3), (1, 6))
+        >>> bool(np.all(params.A[:4] == 0))  # no A entry on the 4 linear units
+        True
         """
         check_is_fitted(self)
         m = self.module_

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.special import expit, log_expit, log_softmax, softmax
+from scipy.special import log_expit, log_softmax
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from torch.nn import functional as F
@@ -65,47 +65,6 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
     """
 
     _target_is_float = False
-
-    def __init__(
-        self,
-        *,
-        n_hidden=32,
-        n_nonlinear=4,
-        output="last",
-        max_iter=200,
-        batch_size=32,
-        learning_rate_init=1e-3,
-        alpha=0.0,
-        clip_grad_norm=5.0,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-        device="auto",
-        dtype="float32",
-    ):
-        super().__init__(
-            n_hidden=n_hidden,
-            n_nonlinear=n_nonlinear,
-            output=output,
-            max_iter=max_iter,
-            batch_size=batch_size,
-            learning_rate_init=learning_rate_init,
-            alpha=alpha,
-            clip_grad_norm=clip_grad_norm,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            warm_start=warm_start,
-            random_state=random_state,
-            verbose=verbose,
-            device=device,
-            dtype=dtype,
-        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -254,11 +213,7 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
         log_proba : ndarray or list of ndarray
         """
         logits, seqs = self._logits(X)
-        if logits.shape[-1] == 1:
-            log_p = np.concatenate([log_expit(-logits), log_expit(logits)], axis=-1)
-        else:
-            log_p = log_softmax(logits, axis=-1)
-        return self._finish(log_p, seqs)
+        return self._finish(_log_proba(logits), seqs)
 
     def predict_proba(self, X):
         """Class probabilities; rows sum to 1, columns follow ``classes_``.
@@ -274,12 +229,7 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
 (n_sequences, n_timesteps, n_classes), or list of ndarray for ragged X
         """
         logits, seqs = self._logits(X)
-        if logits.shape[-1] == 1:
-            p1 = expit(logits)
-            proba = np.concatenate([1 - p1, p1], axis=-1)
-        else:
-            proba = softmax(logits, axis=-1)
-        return self._finish(proba, seqs)
+        return self._finish(np.exp(_log_proba(logits)), seqs)
 
     def predict(self, X):
         """Predicted labels: (n_sequences,) or (n_sequences, n_timesteps).
@@ -329,3 +279,10 @@ def _codes(logits: np.ndarray) -> np.ndarray:
     if logits.shape[-1] == 1:
         return (logits[..., 0] > 0).astype(np.int64)
     return logits.argmax(-1)
+
+
+def _log_proba(logits: np.ndarray) -> np.ndarray:
+    """Log class probabilities (..., C) from logits (..., 1) (binary) or (..., C)."""
+    if logits.shape[-1] == 1:
+        return np.concatenate([log_expit(-logits), log_expit(logits)], axis=-1)
+    return log_softmax(logits, axis=-1)

@@ -54,47 +54,6 @@ class ALRNNRegressor(RegressorMixin, BaseALRNN):
 
     _target_dtype = np.float64
 
-    def __init__(
-        self,
-        *,
-        n_hidden=32,
-        n_nonlinear=4,
-        output="last",
-        max_iter=200,
-        batch_size=32,
-        learning_rate_init=1e-3,
-        alpha=0.0,
-        clip_grad_norm=5.0,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-        device="auto",
-        dtype="float32",
-    ):
-        super().__init__(
-            n_hidden=n_hidden,
-            n_nonlinear=n_nonlinear,
-            output=output,
-            max_iter=max_iter,
-            batch_size=batch_size,
-            learning_rate_init=learning_rate_init,
-            alpha=alpha,
-            clip_grad_norm=clip_grad_norm,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            warm_start=warm_start,
-            random_state=random_state,
-            verbose=verbose,
-            device=device,
-            dtype=dtype,
-        )
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
