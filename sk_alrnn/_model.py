@@ -84,10 +84,13 @@ class ALRNN(nn.Module):
         zeros = self.a.new_zeros(self.n_hidden - self.n_nonlinear)
         return torch.cat([zeros, self.a])  # (M,)
 
-    def latents(self, X: Tensor) -> Tensor:
-        """Latent trajectory ``Z`` (B, T, M) for inputs ``X`` (B, T, K); z_0 = 0."""
+    def latents(self, X: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """Latent trajectory ``Z`` (B, T, M) for inputs ``X`` (B, T, K); z_0 = 0.
+
+        Steps at or after ``lengths[b]`` (when given) are zero.
+        """
         U = X @ self.C.T + self.h  # (B, T, K) @ (K, M) -> (B, T, M)
-        return rollout(U, self.A, self.W, self.n_nonlinear)
+        return rollout(U, self.A, self.W, self.n_nonlinear, lengths=lengths)
 
     def forward(
         self, X: Tensor, lengths: Tensor | None = None, *, sequence: bool = False
@@ -103,7 +106,7 @@ class ALRNN(nn.Module):
         sequence : bool, default=False
             Return outputs for every step (B, T, O) instead of the last (B, O).
         """
-        Z = self.latents(X)  # (B, T, M)
+        Z = self.latents(X, lengths)  # (B, T, M)
         if sequence:
             return Z @ self.B.T + self.b  # (B, T, O)
         if lengths is None:

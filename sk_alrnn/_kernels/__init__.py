@@ -1,22 +1,89 @@
 """The AL-RNN recurrence, forward and backward; ``rollout`` picks the kernel.
 
 Shapes: B batch, T time steps, M latent units, P nonlinear (ReLU) units.
-Only the autograd reference loop exists so far; fused kernels plug in here.
+
+Kernels (each ``rollout_*(U, A, W, n_nonlinear, z0=None, lengths=None) -> Z``):
+
+- ``"numba"``: fused CPU loops compiled with numba, hand-written BPTT (CPU default);
+- ``"torch"``: the same backward written in torch ops, for any device (GPU default);
+- ``"reference"``: plain autograd loop, the ground truth for tests.
+
+Steps at or after a sequence's length are zero in ``Z`` and carry no gradient.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+
+import torch
 from torch import Tensor
 
 from sk_alrnn._kernels.reference import rollout_reference
+from sk_alrnn._kernels.torch_bptt import rollout_torch
 
-__all__ = ["rollout", "rollout_reference"]
+__all__ = ["KERNELS", "rollout", "rollout_reference", "select_kernel", "use_kernel"]
+
+KERNELS = ("numba", "torch", "reference")
+_forced: ContextVar[str | None] = ContextVar("sk_alrnn_kernel", default=None)
+
+
+def _numba_rollout() -> Callable[..., Tensor] | None:
+    try:
+        from sk_alrnn._kernels.numba_cpu import rollout_numba
+    except ImportError:  # numba missing or broken: the torch kernel still works
+        return None
+    return rollout_numba
+
+
+def select_kernel(U: Tensor) -> str:
+    """Name of the kernel ``rollout`` uses for ``U`` (device and dtype).
+
+    Examples
+    --------
+    >>> import torch
+    >>> select_kernel(torch.zeros(1, 1, 1)) in KERNELS
+    True
+    """
+    forced = _forced.get()
+    if forced is not None:
+        return forced
+    cpu_float = U.device.type == "cpu" and U.dtype in (torch.float32, torch.float64)
+    if cpu_float and _numba_rollout() is not None:
+        return "numba"
+    return "torch"
+
+
+@contextlib.contextmanager
+def use_kernel(name: str | None) -> Iterator[None]:
+    """Force a kernel inside a ``with`` block (for tests and benchmarks).
+
+    Examples
+    --------
+    >>> import torch
+    >>> with use_kernel("reference"):
+    ...     select_kernel(torch.zeros(1, 1, 1))
+    'reference'
+    """
+    if name is not None and name not in KERNELS:
+        raise ValueError(f"Unknown kernel {name!r}; choose one of {KERNELS}.")
+    token = _forced.set(name)
+    try:
+        yield
+    finally:
+        _forced.reset(token)
 
 
 def rollout(
-    U: Tensor, A: Tensor, W: Tensor, n_nonlinear: int, z0: Tensor | None = None
+    U: Tensor,
+    A: Tensor,
+    W: Tensor,
+    n_nonlinear: int,
+    z0: Tensor | None = None,
+    lengths: Tensor | None = None,
 ) -> Tensor:
-    """Latent trajectory ``Z`` of shape (B, T, M) for the input drive ``U`` (B, T, M).
+    """Latent trajectory ``Z`` (B, T, M) for the input drive ``U`` (B, T, M).
 
     See :func:`sk_alrnn._kernels.reference.rollout_reference` for the parameters.
 
@@ -26,4 +93,11 @@ def rollout(
     >>> rollout(torch.ones(2, 4, 3), torch.zeros(3), torch.eye(3), 3).shape
     torch.Size([2, 4, 3])
     """
-    return rollout_reference(U, A, W, n_nonlinear, z0)
+    name = select_kernel(U)
+    if name == "numba":
+        kernel = _numba_rollout()
+        if kernel is None:
+            raise RuntimeError("The numba kernel was requested but numba is missing.")
+    else:
+        kernel = rollout_torch if name == "torch" else rollout_reference
+    return kernel(U, A, W, n_nonlinear, z0, lengths)

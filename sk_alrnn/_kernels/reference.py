@@ -12,7 +12,12 @@ from torch import Tensor
 
 
 def rollout_reference(
-    U: Tensor, A: Tensor, W: Tensor, n_nonlinear: int, z0: Tensor | None = None
+    U: Tensor,
+    A: Tensor,
+    W: Tensor,
+    n_nonlinear: int,
+    z0: Tensor | None = None,
+    lengths: Tensor | None = None,
 ) -> Tensor:
     """Run ``z_t = A * z_{t-1} + W phi(z_{t-1}) + u_t`` over all time steps.
 
@@ -28,6 +33,8 @@ def rollout_reference(
         P, the number of ReLU units (the last P units); 0 <= P <= M.
     z0 : Tensor of shape (B, M), optional
         Initial state; zeros when omitted.
+    lengths : Tensor of shape (B,), optional
+        Valid steps per sequence; ``Z`` is zero from ``lengths[b]`` on.
 
     Returns
     -------
@@ -51,4 +58,9 @@ def rollout_reference(
         phi = torch.where(is_relu, z.clamp_min(0.0), z)  # (B, M), out of place
         z = A * z + phi @ W.T + u_t  # (B, M)
         states.append(z)
-    return torch.stack(states, dim=1)  # (B, T, M)
+    Z = torch.stack(states, dim=1)  # (B, T, M)
+    if lengths is None:
+        return Z
+    steps = torch.arange(Z.shape[1], device=Z.device)
+    valid = steps < lengths.to(Z.device)[:, None]  # (B, T)
+    return Z * valid[:, :, None].to(Z.dtype)
