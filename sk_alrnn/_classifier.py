@@ -155,15 +155,13 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
         return codes, 1 if n_classes == 2 else n_classes
 
     def _loss(self, out, y, mask):
-        if mask is not None:
-            out, y = out[mask], y[mask]  # (n_valid, O), (n_valid,)
+        out, y = _valid(out, y, mask)
         if out.shape[-1] == 1:
             return F.binary_cross_entropy_with_logits(out[:, 0], y.to(out.dtype))
         return F.cross_entropy(out, y)
 
     def _validation_score(self, out, y, mask):
-        if mask is not None:
-            out, y = out[mask], y[mask]
+        out, y = _valid(out, y, mask)
         pred = (out[:, 0] > 0).long() if out.shape[-1] == 1 else out.argmax(-1)
         return float((pred == y).to(torch.float64).mean())
 
@@ -286,3 +284,10 @@ def _log_proba(logits: np.ndarray) -> np.ndarray:
     if logits.shape[-1] == 1:
         return np.concatenate([log_expit(-logits), log_expit(logits)], axis=-1)
     return log_softmax(logits, axis=-1)
+
+
+def _valid(out, y, mask):
+    """Logits (n, O) and codes (n,) of the valid steps (or sequences)."""
+    if mask is not None:
+        return out[mask], y[mask]  # (n_valid, O), (n_valid,)
+    return out.reshape(-1, out.shape[-1]), y.reshape(-1)  # steps flattened

@@ -38,31 +38,50 @@ class TrainConfig:
 
 @dataclass
 class SequenceData:
-    """Tensors of a data set on the training device; built once per fit."""
+    """Tensors of a data set on the training device; built once per fit.
+
+    ``lengths`` is None when every sequence has all T steps, which lets the
+    kernels and losses skip masking.
+    """
 
     X: Tensor  # (N, T, K), zero padded
-    lengths: Tensor  # (N,) int64, on the device
+    lengths: Tensor | None  # (N,) int64 on the device, or None: all T steps
     y: Tensor  # (N, O) / (N,) or (N, T, O) / (N, T) for sequence targets
-    lengths_cpu: Tensor  # (N,) int64 on the CPU, to trim batches without a sync
+    lengths_cpu: Tensor | None  # (N,) int64 on the CPU, to trim batches (no sync)
 
     def __len__(self) -> int:
         return self.X.shape[0]
 
+    def rows(self, idx: Tensor | slice) -> SequenceData:
+        """The sequences ``idx`` (a CPU index tensor or a slice)."""
+        dev_idx = idx.to(self.X.device) if isinstance(idx, Tensor) else idx
+        ragged = self.lengths is not None
+        return SequenceData(
+            self.X[dev_idx],
+            self.lengths[dev_idx] if ragged else None,
+            self.y[dev_idx],
+            self.lengths_cpu[idx] if ragged else None,
+        )
+
+    def mask(self) -> Tensor | None:
+        """(N, T) True on valid steps; None when all steps are valid."""
+        if self.lengths is None:
+            return None
+        steps = torch.arange(self.X.shape[1], device=self.X.device)
+        return steps < self.lengths[:, None]
+
     def batch(
         self, idx: Tensor, sequence: bool
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """(X, lengths, y, mask) of the rows ``idx`` (a CPU index tensor)."""
-        n_steps = int(self.lengths_cpu[idx].max())
-        dev_idx = idx.to(self.X.device)
-        X = self.X[dev_idx, :n_steps]  # (b, T_b, K): trailing padding dropped
-        lengths = self.lengths[dev_idx]  # (b,)
-        y = self.y[dev_idx]
-        mask = None
-        if sequence:
-            y = y[:, :n_steps]  # (b, T_b, ...)
-            steps = torch.arange(n_steps, device=X.device)
-            mask = steps < lengths[:, None]  # (b, T_b)
-        return X, lengths, y, mask
+    ) -> tuple[Tensor, Tensor | None, Tensor, Tensor | None]:
+        """(X, lengths, y, mask) of the rows ``idx``; mask only for sequence targets."""
+        part = self.rows(idx)
+        if part.lengths is None:
+            return part.X, None, part.y, None
+        n_steps = int(part.lengths_cpu.max())  # trailing padding of the batch dropped
+        X = part.X[:, :n_steps]  # (b, T_b, K)
+        y = part.y[:, :n_steps] if sequence else part.y
+        trimmed = SequenceData(X, part.lengths, y, part.lengths_cpu)
+        return X, part.lengths, y, trimmed.mask() if sequence else None
 
 
 @dataclass
@@ -176,7 +195,8 @@ def train(
             if validation is not None and score_fn is not None:
                 module.eval()
                 val_out = _predict(module, validation, config.sequence)
-                score = score_fn(val_out, validation.y, _mask(validation, config))
+                val_mask = validation.mask() if config.sequence else None
+                score = score_fn(val_out, validation.y, val_mask)
                 module.train()
                 history.validation_scores.append(score)
                 message += f", validation score={score:.6g}"
@@ -219,14 +239,7 @@ def _outputs_finite(module: nn.Module, data: SequenceData, config: TrainConfig) 
     flags = []
     with torch.no_grad():
         for begin in range(0, len(data), chunk):
-            rows = slice(begin, begin + chunk)
-            out = module(data.X[rows], data.lengths[rows], sequence=config.sequence)
+            part = data.rows(slice(begin, begin + chunk))
+            out = module(part.X, part.lengths, sequence=config.sequence)
             flags.append(torch.isfinite(out).all())
     return bool(torch.stack(flags).all())
-
-
-def _mask(data: SequenceData, config: TrainConfig) -> Tensor | None:
-    if not config.sequence:
-        return None
-    steps = torch.arange(data.X.shape[1], device=data.X.device)
-    return steps < data.lengths[:, None]  # (N, T)
