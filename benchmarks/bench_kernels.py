@@ -1,0 +1,777 @@
+"""Time the AL-RNN recurrence kernels against ``torch.nn.RNN`` and a research loop.
+
+Usage::
+
+    python benchmarks/bench_kernels.py                  # a few minutes on 2 cores
+    python benchmarks/bench_kernels.py --quick          # smoke run, seconds
+    python benchmarks/bench_kernels.py --threads 2 --dtype float64 --out /tmp/k.json
+
+What is measured, for each size (B, T, M, P, K) = (batch, time steps, latent units,
+ReLU units, input features) and one output (O = 1):
+
+- ``train``: one training step, ``zero_grad`` + forward + mean squared error of the
+  readout at the last step + backward + Adam step (the same Adam, ``--adam``, for
+  every variant);
+- ``inference``: one forward pass under ``torch.no_grad()``.
+
+Variants:
+
+- ``nn.RNN``: ``torch.nn.RNN(nonlinearity="relu", batch_first=True)`` with M hidden
+  units and a ``Linear(M, 1)`` readout of the last step; the baseline (ratio 1.0);
+- ``eager``: an AL-RNN written as research code does it, a Python loop that per step
+  slices the linear and ReLU parts, concatenates them and multiplies (no
+  precomputed input drive, one autograd node per operation);
+- ``ref``, ``torch``, ``numba``: ``sk_alrnn``'s ``ALRNN`` module with the
+  recurrence kernel forced by ``sk_alrnn._kernels.use_kernel``. A kernel that is not
+  available (for instance before ``numba_cpu.py`` exists) is reported as ``n/a``.
+
+All variants of one size start from the same AL-RNN weights (the eager loop gets a
+copy of the module's), and before timing their outputs and gradients are compared
+with the reference kernel, so a fast but wrong kernel shows up in the output.
+
+Timing: every case is warmed up, then a sample is the mean of enough back-to-back
+calls to last ``--min-sample-ms``; ``--repeats`` rounds each take one sample of
+every case, in an order rotated from round to round, so that slow drifts of a
+shared machine spread over all variants. Tables report medians as ratios to
+``nn.RNN`` of the same size (below 1 is faster), and the eager loop's time divided
+by each kernel's (above 1 is faster).
+
+First call: the numba kernel compiles on its first call and caches the machine
+code. Two fresh processes share a new, empty ``NUMBA_CACHE_DIR``: the first
+compiles (cold), the second loads the cache (warm). Each reports the time of its
+first forward + backward call, and separately the time to import torch, sk_alrnn
+and the kernel module (numba compiling eagerly at import would show up there).
+
+Targets (checked for the numba and torch kernels, printed as PASS / MISS / n/a):
+train step <= 0.4x nn.RNN at (32,100,32) and (32,500,64), <= 1.0x at
+(128,100,128); at least 10x faster than the eager loop at (1,2000,16); inference
+<= 0.5x nn.RNN at (32,100,32) and (32,500,64); first call < 5 s cold and < 0.5 s
+with a warm cache.
+
+Results (raw medians in ms, ratios, machine info) go to ``--out`` as JSON. This
+script is never imported by the package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from sk_alrnn import __version__
+from sk_alrnn._kernels import KERNELS, rollout, select_kernel, use_kernel
+from sk_alrnn._model import ALRNN
+
+DEFAULT_OUT = Path(__file__).parent / "results" / "bench_kernels.json"
+# (B batch, T time steps, M latent units, P ReLU units, K input features)
+SIZES = [
+    (8, 20, 8, 1, 2),
+    (32, 100, 32, 4, 2),
+    (32, 500, 64, 8, 4),
+    (128, 100, 128, 16, 8),
+    (1, 2000, 16, 2, 1),
+]
+QUICK_SIZES = SIZES[:2]
+# variant key -> (short column name, kernel forced while it runs)
+VARIANTS = {
+    "nn_rnn": ("nn.RNN", None),
+    "eager_loop": ("eager", None),
+    "alrnn_reference": ("ref", "reference"),
+    "alrnn_torch": ("torch", "torch"),
+    "alrnn_numba": ("numba", "numba"),
+}
+KERNEL_VARIANT = {kernel: key for key, (_, kernel) in VARIANTS.items() if kernel}
+TARGET_KERNELS = ("numba", "torch")
+MODES = ("train", "inference")
+COLD_LIMIT_S = 5.0
+WARM_LIMIT_S = 0.5
+
+# Run in a fresh interpreter: imports, then the first forward + backward call.
+# argv: kernel name, torch threads, dtype name. Prints one JSON line.
+FIRST_CALL_CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+import torch
+t1 = time.perf_counter()
+from sk_alrnn._kernels import use_kernel
+from sk_alrnn._model import ALRNN
+t2 = time.perf_counter()
+import importlib
+importlib.import_module("sk_alrnn._kernels.numba_cpu")
+t3 = time.perf_counter()
+torch.set_num_threads(int(sys.argv[2]))
+gen = torch.Generator().manual_seed(0)
+dtype = getattr(torch, sys.argv[3])
+net = ALRNN(2, 8, 2, 1, generator=gen, dtype=dtype)
+X = torch.randn(8, 20, 2, generator=gen, dtype=dtype)
+times = []
+for _ in range(2):
+    start = time.perf_counter()
+    with use_kernel(sys.argv[1]):
+        net(X).square().mean().backward()
+    times.append(time.perf_counter() - start)
+print(json.dumps({
+    "import_torch_s": t1 - t0,
+    "import_sk_alrnn_s": t2 - t1,
+    "import_kernel_s": t3 - t2,
+    "first_call_s": times[0],
+    "second_call_s": times[1],
+}))
+"""
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show defaults in --help, except for flags and mode-dependent (None) ones."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Read the command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` when omitted.
+
+    Returns
+    -------
+    args : argparse.Namespace
+    """
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: the two smallest sizes, 3 repeats, short samples",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="rounds (default: 15; --quick: 3)"
+    )
+    parser.add_argument(
+        "--min-sample-ms",
+        type=float,
+        default=None,
+        help="shortest time of one sample of back-to-back calls "
+        "(default: 20; --quick: 2)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (0: torch's default)"
+    )
+    parser.add_argument(
+        "--dtype", default="float32", choices=["float32", "float64"], help="precision"
+    )
+    parser.add_argument(
+        "--adam",
+        default="fused",
+        choices=["fused", "foreach", "plain"],
+        help="Adam implementation used by every variant (fused: as ALRNNRegressor)",
+    )
+    parser.add_argument(
+        "--no-first-call",
+        action="store_true",
+        help="skip the cold/warm first-call subprocesses",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="weights and data")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output")
+    args = parser.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 3 if args.quick else 15
+    if args.min_sample_ms is None:
+        args.min_sample_ms = 2.0 if args.quick else 20.0
+    if args.repeats < 1 or args.threads < 0 or args.min_sample_ms < 0:
+        parser.error("--repeats must be >= 1, --threads and --min-sample-ms >= 0")
+    args.sizes = QUICK_SIZES if args.quick else SIZES
+    return args
+
+
+# -- the models ---------------------------------------------------------------------
+class RNNBaseline(nn.Module):
+    """``nn.RNN`` with ReLU and a linear readout of the last step (the baseline).
+
+    Parameters
+    ----------
+    n_features, n_hidden, n_outputs : int
+        K, M and O.
+    """
+
+    def __init__(self, n_features: int, n_hidden: int, n_outputs: int) -> None:
+        super().__init__()
+        self.rnn = nn.RNN(n_features, n_hidden, nonlinearity="relu", batch_first=True)
+        self.readout = nn.Linear(n_hidden, n_outputs)
+
+    def forward(self, X: Tensor) -> Tensor:
+        """Outputs (B, O) at the last step of X (B, T, K)."""
+        states, _ = self.rnn(X)  # (B, T, M)
+        return self.readout(states[:, -1])  # (B, O)
+
+
+class EagerALRNN(nn.Module):
+    """An AL-RNN as research code writes it: one Python step at a time.
+
+    ``z_t = A z_{t-1} + W [z_lin, relu(z_nl)] + C x_t + h`` with the ReLU units
+    last; every step slices, concatenates and multiplies (nothing precomputed).
+
+    Parameters
+    ----------
+    net : ALRNN
+        The weights are copied from this module, so both compute the same function.
+    """
+
+    def __init__(self, net: ALRNN) -> None:
+        super().__init__()
+        self.n_nonlinear = net.n_nonlinear
+        self.A = nn.Parameter(net.A.detach().clone())  # (M,)
+        self.W = nn.Parameter(net.W.detach().clone())  # (M, M)
+        self.C = nn.Parameter(net.C.detach().clone())  # (M, K)
+        self.h = nn.Parameter(net.h.detach().clone())  # (M,)
+        self.B = nn.Parameter(net.B.detach().clone())  # (O, M)
+        self.b = nn.Parameter(net.b.detach().clone())  # (O,)
+
+    def forward(self, X: Tensor) -> Tensor:
+        """Outputs (B, O) at the last step of X (B, T, K)."""
+        n_batch, n_steps, _ = X.shape
+        n_linear = self.W.shape[0] - self.n_nonlinear
+        z = X.new_zeros(n_batch, self.W.shape[0])  # (B, M)
+        for t in range(n_steps):
+            z_lin = z[:, :n_linear]  # (B, M - P)
+            z_nl = torch.relu(z[:, n_linear:])  # (B, P)
+            phi = torch.cat([z_lin, z_nl], dim=1)  # (B, M)
+            z = self.A * z + phi @ self.W.T + X[:, t] @ self.C.T + self.h  # (B, M)
+        return z @ self.B.T + self.b  # (B, O)
+
+
+def kernel_status(dtype: torch.dtype) -> dict[str, str | None]:
+    """Which kernels run here: ``None`` for a working one, else the error text.
+
+    Parameters
+    ----------
+    dtype : torch.dtype
+        Dtype of the probe (a kernel may support only some).
+
+    Returns
+    -------
+    status : dict
+        Kernel name -> None or the reason it is unavailable.
+    """
+    status: dict[str, str | None] = {}
+    for name in KERNELS:
+        U = torch.zeros(1, 2, 2, dtype=dtype, requires_grad=True)
+        try:
+            with use_kernel(name):
+                rollout(U, torch.zeros(2, dtype=dtype), torch.eye(2, dtype=dtype), 1)
+        except Exception as exc:  # any failure means: not usable here
+            status[name] = f"{type(exc).__name__}: {exc}"
+        else:
+            status[name] = None
+    return status
+
+
+# -- one size -------------------------------------------------------------------------
+@dataclass
+class Case:
+    """One timed configuration: a size, a mode and a variant."""
+
+    size: tuple[int, int, int, int, int]
+    mode: str
+    variant: str
+    call: Callable[[], None]
+    number: int = 1  # back-to-back calls per sample
+    times: list[float] = field(default_factory=list)  # seconds per call
+
+
+def _optimizer(model: nn.Module, adam: str) -> torch.optim.Optimizer:
+    options = {"fused": {"fused": True}, "foreach": {"foreach": True}, "plain": {}}
+    return torch.optim.Adam(model.parameters(), lr=1e-3, **options[adam])
+
+
+def _train_call(model, X, y, kernel, adam) -> Callable[[], None]:
+    optimizer = _optimizer(model, adam)
+
+    def call() -> None:
+        with use_kernel(kernel):
+            optimizer.zero_grad(set_to_none=True)
+            loss = nn.functional.mse_loss(model(X), y)
+            loss.backward()
+            optimizer.step()
+
+    return call
+
+
+def _inference_call(model, X, kernel) -> Callable[[], None]:
+    def call() -> None:
+        with torch.no_grad(), use_kernel(kernel):
+            model(X)
+
+    return call
+
+
+def _rel_error(got: Tensor, want: Tensor) -> float:
+    scale = want.abs().max().item()
+    return (got - want).abs().max().item() / (scale if scale > 0 else 1.0)
+
+
+def check_agreement(models: dict[str, nn.Module], X: Tensor, y: Tensor) -> dict:
+    """Largest relative deviation of outputs and gradients from the reference.
+
+    Parameters
+    ----------
+    models : dict
+        Variant key -> model; the AL-RNN variants (not ``nn_rnn``) are compared.
+    X : Tensor of shape (B, T, K)
+    y : Tensor of shape (B, 1)
+
+    Returns
+    -------
+    errors : dict
+        Variant key -> max over the output and every parameter's gradient of
+        ``max|got - want| / max|want|``.
+    """
+
+    def run(model: nn.Module, kernel: str | None) -> list[Tensor]:
+        model.zero_grad(set_to_none=True)
+        with use_kernel(kernel):
+            out = model(X)
+            nn.functional.mse_loss(out, y).backward()
+        grads = {name: p.grad.detach().clone() for name, p in model.named_parameters()}
+        model.zero_grad(set_to_none=True)
+        # The eager copy stores A for all M units; the module only the P ReLU ones.
+        A = grads.pop("A") if "A" in grads else None
+        if A is not None:
+            grads["a"] = A[A.shape[0] - model.n_nonlinear :]
+        return [out.detach()] + [grads[k] for k in ("a", "W", "C", "h", "B", "b")]
+
+    want = run(models["alrnn_reference"], "reference")
+    errors = {}
+    for key, model in models.items():
+        if key in ("nn_rnn", "alrnn_reference"):
+            continue
+        got = run(model, VARIANTS[key][1])
+        errors[key] = max(
+            _rel_error(g, w) for g, w in zip(got, want, strict=True) if w.numel()
+        )
+    return errors
+
+
+def build_cases(
+    size: tuple[int, int, int, int, int],
+    available: list[str],
+    args: argparse.Namespace,
+    dtype: torch.dtype,
+) -> tuple[list[Case], dict]:
+    """Models, data and timed calls of one size.
+
+    Parameters
+    ----------
+    size : tuple
+        (B, T, M, P, K).
+    available : list of str
+        Variant keys to build (unavailable kernels left out).
+    args : argparse.Namespace
+        Command line (``adam``, ``seed``).
+    dtype : torch.dtype
+
+    Returns
+    -------
+    cases : list of Case
+        A train and an inference case per variant.
+    errors : dict
+        The output of :func:`check_agreement` for this size.
+    """
+    n_batch, n_steps, n_hidden, n_nonlinear, n_features = size
+    gen = torch.Generator().manual_seed(args.seed)
+    X = torch.randn(n_batch, n_steps, n_features, generator=gen, dtype=dtype)
+    y = torch.randn(n_batch, 1, generator=gen, dtype=dtype)  # (B, O)
+    alrnn = ALRNN(n_features, n_hidden, n_nonlinear, 1, generator=gen, dtype=dtype)
+    torch.manual_seed(args.seed)  # nn.RNN initialises from the global generator
+    models: dict[str, nn.Module] = {}
+    for key in available:
+        if key == "nn_rnn":
+            models[key] = RNNBaseline(n_features, n_hidden, 1).to(dtype)
+        elif key == "eager_loop":
+            models[key] = EagerALRNN(alrnn)
+        else:  # every kernel gets its own copy (and its own optimizer state)
+            clone = ALRNN(n_features, n_hidden, n_nonlinear, 1, dtype=dtype)
+            clone.load_state_dict(alrnn.state_dict())
+            models[key] = clone
+    errors = check_agreement(models, X, y)
+    cases = []
+    for key, model in models.items():
+        kernel = VARIANTS[key][1]
+        train = _train_call(model, X, y, kernel, args.adam)
+        cases.append(Case(size, "train", key, train))
+        cases.append(Case(size, "inference", key, _inference_call(model, X, kernel)))
+    return cases, errors
+
+
+def _sample(case: Case) -> float:
+    """Seconds per call, averaged over ``case.number`` back-to-back calls."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # as timeit: no collector pauses inside a sample
+    try:
+        start = time.perf_counter()
+        for _ in range(case.number):
+            case.call()
+        return (time.perf_counter() - start) / case.number
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def warm_up(case: Case, min_sample_s: float) -> None:
+    """Run a case a few times, then choose its calls per sample."""
+    for _ in range(2):
+        case.call()
+    case.number = 1
+    per_call = min(_sample(case) for _ in range(2))
+    case.number = max(1, min(1000, math.ceil(min_sample_s / max(per_call, 1e-9))))
+
+
+def run_rounds(groups: list[list[Case]], repeats: int) -> None:
+    """Take ``repeats`` samples of every case, interleaved.
+
+    Parameters
+    ----------
+    groups : list of list of Case
+        Cases of one size per group; in round r each group runs rotated by r.
+    repeats : int
+    """
+    for r in range(repeats):
+        for cases in groups:
+            shift = r % len(cases)
+            for case in cases[shift:] + cases[:shift]:
+                case.times.append(_sample(case))
+
+
+# -- first call -------------------------------------------------------------------
+def first_call(kernel: str, args: argparse.Namespace) -> dict:
+    """Cold (compiling) and warm (cached) first call in fresh processes.
+
+    Parameters
+    ----------
+    kernel : str
+        The kernel forced in the child processes.
+    args : argparse.Namespace
+        Command line (``threads``, ``dtype``).
+
+    Returns
+    -------
+    result : dict
+        ``{"cold": {...}, "warm": {...}}``, each with the import times, the first
+        and second call in seconds, and the files in the cache folder afterwards.
+    """
+    threads = args.threads or torch.get_num_threads()
+    command = [sys.executable, "-c", FIRST_CALL_CHILD, kernel, str(threads)]
+    command.append(args.dtype)
+    result = {}
+    with tempfile.TemporaryDirectory(prefix="sk_alrnn_numba_cache_") as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for phase in ("cold", "warm"):
+            proc = subprocess.run(
+                command,
+                env=env,
+                cwd=cache,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
+            if proc.returncode != 0:
+                tail = proc.stderr.strip().splitlines()[-1:] or ["(no stderr)"]
+                result[phase] = {"error": tail[0]}
+                continue
+            entry = json.loads(proc.stdout.strip().splitlines()[-1])
+            entry["cache_files"] = sum(len(f) for _, _, f in os.walk(cache))
+            result[phase] = entry
+    return result
+
+
+# -- report -----------------------------------------------------------------------
+def _label(size: tuple[int, ...]) -> str:
+    return "(" + ",".join(map(str, size)) + ")"
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def summarise(cases: list[Case], sizes: list[tuple]) -> dict:
+    """Medians and ratios per size and mode.
+
+    Returns
+    -------
+    table : dict
+        ``table[mode][size label]`` with ``median_ms`` per variant, ``ratio_to_rnn``
+        per variant and ``eager_over`` (eager-loop time / kernel time) per kernel;
+        missing variants are None.
+    """
+    table: dict = {mode: {} for mode in MODES}
+    by_key = {(c.size, c.mode, c.variant): c for c in cases}
+    for mode in MODES:
+        for size in sizes:
+            medians = {}
+            for key in VARIANTS:
+                case = by_key.get((size, mode, key))
+                medians[key] = 1e3 * statistics.median(case.times) if case else None
+            rnn, eager = medians["nn_rnn"], medians["eager_loop"]
+            table[mode][_label(size)] = {
+                "median_ms": medians,
+                "min_ms": {
+                    k: 1e3 * min(by_key[(size, mode, k)].times)
+                    for k in VARIANTS
+                    if (size, mode, k) in by_key
+                },
+                "calls_per_sample": {
+                    k: by_key[(size, mode, k)].number
+                    for k in VARIANTS
+                    if (size, mode, k) in by_key
+                },
+                "ratio_to_rnn": {
+                    k: None if m is None or rnn is None else m / rnn
+                    for k, m in medians.items()
+                },
+                "eager_over": {
+                    kernel: None
+                    if eager is None or medians[KERNEL_VARIANT[kernel]] is None
+                    else eager / medians[KERNEL_VARIANT[kernel]]
+                    for kernel in KERNELS
+                },
+            }
+    return table
+
+
+def check_targets(table: dict, first: dict | None) -> list[dict]:
+    """PASS / MISS / n/a for each target and each of the fast kernels."""
+
+    def ratio(mode: str, size: tuple, kernel: str) -> float | None:
+        row = table[mode].get(_label(size))
+        return None if row is None else row["ratio_to_rnn"][KERNEL_VARIANT[kernel]]
+
+    def speedup(size: tuple, kernel: str) -> float | None:
+        row = table["train"].get(_label(size))
+        return None if row is None else row["eager_over"][kernel]
+
+    specs = []  # (description, {kernel: value}, limit, "le" | "ge")
+    for size in (SIZES[1], SIZES[2]):
+        values = {k: ratio("train", size, k) for k in TARGET_KERNELS}
+        specs.append((f"train <= 0.4x nn.RNN at {_label(size)}", values, 0.4, "le"))
+    values = {k: ratio("train", SIZES[3], k) for k in TARGET_KERNELS}
+    specs.append((f"train <= 1.0x nn.RNN at {_label(SIZES[3])}", values, 1.0, "le"))
+    values = {k: speedup(SIZES[4], k) for k in TARGET_KERNELS}
+    description = f"train >= 10x faster than eager at {_label(SIZES[4])}"
+    specs.append((description, values, 10.0, "ge"))
+    for size in (SIZES[1], SIZES[2]):
+        values = {k: ratio("inference", size, k) for k in TARGET_KERNELS}
+        specs.append((f"inference <= 0.5x nn.RNN at {_label(size)}", values, 0.5, "le"))
+    for phase, limit in (("cold", COLD_LIMIT_S), ("warm", WARM_LIMIT_S)):
+        value = (first or {}).get(phase, {}).get("first_call_s")
+        specs.append(
+            (f"{phase} first call < {limit:g} s", {"numba": value}, limit, "le")
+        )
+    targets = []
+    for description, values, limit, sense in specs:
+        status = {}
+        for kernel in TARGET_KERNELS:
+            if kernel not in values:
+                continue
+            value = values[kernel]
+            if value is None:
+                status[kernel] = "n/a"
+            elif value <= limit if sense == "le" else value >= limit:
+                status[kernel] = "PASS"
+            else:
+                status[kernel] = "MISS"
+        targets.append(
+            {
+                "target": description,
+                "limit": limit,
+                "values": values,
+                "status": status,
+            }
+        )
+    return targets
+
+
+def print_report(
+    table: dict, targets: list[dict], first: dict | None, args, status
+) -> None:
+    """Print the ratio tables, the first-call times and the targets."""
+    shown = [k for k in VARIANTS if k != "nn_rnn"]
+    header = ["size (B,T,M,P,K)", "nn.RNN [ms]"]
+    header += [VARIANTS[k][0] for k in shown] + ["eager/numba", "eager/torch"]
+    widths = [max(len(h), 8) for h in header]
+    widths[0] = 22
+    for mode in MODES:
+        what = "train step" if mode == "train" else "inference (no_grad)"
+        print(
+            f"\n{what}: median of {args.repeats} interleaved repeats, ratio to "
+            "nn.RNN (lower is faster); eager/<kernel>: speed-up over the eager loop"
+        )
+        print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
+        print("  ".join("-" * w for w in widths))
+        for label, row in table[mode].items():
+            rnn = row["median_ms"]["nn_rnn"]
+            cells = [label, "n/a" if rnn is None else f"{rnn:.3f}"]
+            cells += [_ratio(row["ratio_to_rnn"][k]) for k in shown]
+            cells += [_ratio(row["eager_over"][k]) for k in ("numba", "torch")]
+            print("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
+
+    print("\nfirst call of the numba kernel (fresh processes, own NUMBA_CACHE_DIR)")
+    if first is None:
+        reason = status.get("numba") or "skipped (--no-first-call)"
+        print(f"  n/a: {reason}")
+    else:
+        for phase in ("cold", "warm"):
+            e = first.get(phase, {})
+            if "error" in e:
+                print(f"  {phase}: failed: {e['error']}")
+                continue
+            print(
+                f"  {phase}: first call {e['first_call_s']:.3f} s, second "
+                f"{1e3 * e['second_call_s']:.2f} ms; imports: torch "
+                f"{e['import_torch_s']:.2f} s, sk_alrnn {e['import_sk_alrnn_s']:.2f} s,"
+                f" kernel module {e['import_kernel_s']:.2f} s; cache files "
+                f"{e['cache_files']}"
+            )
+
+    print("\ntargets")
+    width = max(len(t["target"]) for t in targets)
+    print(f"{'target'.ljust(width)}  {'numba':>14}  {'torch':>14}")
+    for t in targets:
+        cells = []
+        for kernel in TARGET_KERNELS:
+            if kernel not in t["status"]:
+                cells.append("-".rjust(14))
+                continue
+            value = t["values"][kernel]
+            shown_value = "" if value is None else f"{value:.2f} "
+            cells.append(f"{shown_value}{t['status'][kernel]}".rjust(14))
+        print(f"{t['target'].ljust(width)}  " + "  ".join(cells))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; see the module docstring."""
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dtype = getattr(torch, args.dtype)
+    torch.manual_seed(args.seed)
+    status = kernel_status(dtype)
+    available = [
+        key
+        for key, (_, kernel) in VARIANTS.items()
+        if kernel is None or not status[kernel]
+    ]
+    print(
+        f"sk_alrnn {__version__}, torch {torch.__version__}, {args.dtype}, "
+        f"{torch.get_num_threads()} thread(s), Adam {args.adam}, CPU {cpu_model()}"
+    )
+    for name in KERNELS:
+        print(f"kernel {name}: {'available' if not status[name] else status[name]}")
+
+    start = time.perf_counter()
+    groups, errors = [], {}
+    for size in args.sizes:
+        cases, errors[_label(size)] = build_cases(size, available, args, dtype)
+        for case in cases:
+            warm_up(case, args.min_sample_ms / 1e3)
+        groups.append(cases)
+    tolerance = 1e-3 if dtype == torch.float32 else 1e-9
+    for label, errs in errors.items():
+        for key, err in errs.items():
+            if err > tolerance:
+                print(
+                    f"WARNING: {key} at {label} deviates from the reference: {err:.2e}"
+                )
+    run_rounds(groups, args.repeats)
+    timed = time.perf_counter() - start
+
+    first = None
+    if not args.no_first_call and not status["numba"]:
+        first = first_call("numba", args)
+    all_cases = [case for cases in groups for case in cases]
+    table = summarise(all_cases, args.sizes)
+    targets = check_targets(table, first)
+    print_report(table, targets, first, args, status)
+    print(f"\ntimed part: {timed:.1f} s")
+
+    numba_version = None
+    with contextlib.suppress(ImportError):
+        import numba
+
+        numba_version = numba.__version__
+    document = {
+        "benchmark": "bench_kernels",
+        "settings": {
+            "sizes": [dict(zip("BTMPK", s, strict=True)) for s in args.sizes],
+            "n_outputs": 1,
+            "loss": "mse of the readout at the last step",
+            "repeats": args.repeats,
+            "min_sample_ms": args.min_sample_ms,
+            "adam": args.adam,
+            "quick": args.quick,
+            "seed": args.seed,
+        },
+        "machine": {
+            "cpu_model": cpu_model(),
+            "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "dtype": args.dtype,
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "numba": numba_version,
+            "sk_alrnn": __version__,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "kernels": {
+            name: {"available": not reason, "reason": reason}
+            for name, reason in status.items()
+        },
+        "default_kernel": select_kernel(torch.zeros(1, 1, 1, dtype=dtype)),
+        "max_rel_error_vs_reference": errors,
+        "results": table,
+        "first_call": first,
+        "targets": targets,
+        "timed_s": timed,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(f"results written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""The benchmark scripts run in quick mode and write the JSON they promise."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
+TIME_LIMIT_S = 300
+
+
+def run_script(name, tmp_path, block=None):
+    """Run benchmarks/<name> with ``--quick --out``; return its JSON and stdout.
+
+    ``block`` names a module that the script must not be able to import (a stand-in
+    raising ImportError goes first on PYTHONPATH), to exercise the fallbacks.
+    """
+    out = tmp_path / f"{name}.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    if block is not None:
+        stubs = tmp_path / "stubs"
+        stubs.mkdir()
+        (stubs / f"{block}.py").write_text(f"raise ImportError('{block} blocked')\n")
+        paths = [str(stubs), env.get("PYTHONPATH", "")]
+        env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    try:
+        result = subprocess.run(
+            [sys.executable, str(BENCHMARKS / name), "--quick", "--out", str(out)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIME_LIMIT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{name} --quick took more than {TIME_LIMIT_S} s")
+    assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
+    return json.loads(out.read_text(encoding="utf-8")), result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("block", [None, "numba"], ids=["as-installed", "no-numba"])
+def test_bench_kernels_quick(tmp_path, block):
+    doc, stdout = run_script("bench_kernels.py", tmp_path, block)
+    assert doc["benchmark"] == "bench_kernels"
+    for key in ("settings", "machine", "kernels", "results", "first_call", "targets"):
+        assert key in doc
+    for key in ("torch", "torch_threads", "dtype", "cpu_model"):
+        assert key in doc["machine"]
+    assert set(doc["kernels"]) == {"numba", "torch", "reference"}
+    assert doc["kernels"]["torch"]["available"]
+    assert set(doc["results"]) == {"train", "inference"}
+    rows = doc["results"]["train"]
+    assert list(rows) == ["(8,20,8,1,2)", "(32,100,32,4,2)"]  # the two smallest
+    for row in rows.values():
+        assert row["ratio_to_rnn"]["nn_rnn"] == pytest.approx(1.0)
+        assert row["median_ms"]["alrnn_torch"] > 0
+        assert "alrnn_numba" in row["median_ms"]  # None when numba is unavailable
+    if doc["kernels"]["numba"]["available"]:
+        assert set(doc["first_call"]) == {"cold", "warm"}
+        assert doc["first_call"]["cold"]["first_call_s"] > 0
+    else:
+        assert doc["first_call"] is None
+        assert rows["(32,100,32,4,2)"]["median_ms"]["alrnn_numba"] is None
+    if block == "numba":
+        assert not doc["kernels"]["numba"]["available"]
+    statuses = {s for t in doc["targets"] for s in t["status"].values()}
+    assert statuses <= {"PASS", "MISS", "n/a"}
+    assert "targets" in stdout
+
+
+@pytest.mark.parametrize(
+    "block",
+    [None, pytest.param("skorch", marks=pytest.mark.slow)],
+    ids=["as-installed", "no-skorch"],
+)
+def test_bench_fit_skorch_quick(tmp_path, block):
+    doc, stdout = run_script("bench_fit_skorch.py", tmp_path, block)
+    assert doc["benchmark"] == "bench_fit_skorch"
+    for key in ("settings", "environment", "results"):
+        assert key in doc
+    (row,) = doc["results"]
+    assert row["size"] == "small"
+    assert row["median_s"]["sk_alrnn"] > 0
+    assert row["median_s"]["torch_loop"] > 0
+    if doc["settings"]["skorch_available"]:
+        assert row["ratio_to_skorch"]["skorch"] == pytest.approx(1.0)
+        assert row["target"]["status"] in {"PASS", "MISS"}
+    else:
+        assert "skorch is not installed" in stdout
+        assert row["target"]["status"] == "n/a"
+    if block == "skorch":
+        assert not doc["settings"]["skorch_available"]
