@@ -89,7 +89,11 @@ class ALRNN(nn.Module):
 
         Steps at or after ``lengths[b]`` (when given) are zero.
         """
-        U = X @ self.C.T + self.h  # (B, T, K) @ (K, M) -> (B, T, M)
+        n_batch, n_steps, n_features = X.shape
+        # One addmm over all steps: (B*T, K) @ (K, M) + h -> (B*T, M); its backward
+        # computes dC as (K, B*T) @ (B*T, M), far faster than the skinny transpose.
+        U = torch.addmm(self.h, X.reshape(-1, n_features), self.C.T)
+        U = U.view(n_batch, n_steps, self.n_hidden)  # (B, T, M)
         return rollout(U, self.A, self.W, self.n_nonlinear, lengths=lengths)
 
     def forward(
