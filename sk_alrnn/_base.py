@@ -356,6 +356,23 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
                 outs.append(module(Xc, lengths, sequence=sequence).numpy())
         return np.concatenate(outs), seqs
 
+    def _score_valid_steps(
+        self, X, y, sample_weight, *, target_dtype, to_labels, metric
+    ):
+        """Score ``metric(y_true, y_pred, sample_weight=...)`` over all valid steps.
+
+        ``to_labels`` maps the raw outputs (N, T, O) to predictions; per-sequence
+        weights are repeated over each sequence's steps.
+        """
+        out, seqs = self._raw_predict(X)
+        name = type(self).__name__
+        y = check_targets(y, seqs, sequence=True, name=name, dtype=target_dtype)
+        mask = seqs.mask  # (N, T)
+        weights = None
+        if sample_weight is not None:
+            weights = np.repeat(np.asarray(sample_weight, dtype=float), seqs.lengths)
+        return metric(y[mask], to_labels(out)[mask], sample_weight=weights)
+
     def get_alrnn_params(self) -> ALRNNParams:
         """Frozen numpy snapshot of the fitted weights (float64).
 

@@ -17,7 +17,6 @@ from sk_alrnn._base import BaseALRNN, fill_doc
 from sk_alrnn._validation import (
     _fit_context,
     check_classification_targets,
-    check_targets,
     column_or_1d,
 )
 
@@ -262,14 +261,14 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
         """
         if self.output == "last":
             return super().score(X, y, sample_weight=sample_weight)
-        logits, seqs = self._logits(X)
-        y = check_targets(y, seqs, sequence=True, name=type(self).__name__, dtype=None)
-        pred = self.classes_[_codes(logits)]
-        mask = seqs.mask
-        weights = None
-        if sample_weight is not None:
-            weights = np.repeat(np.asarray(sample_weight, dtype=float), seqs.lengths)
-        return accuracy_score(y[mask], pred[mask], sample_weight=weights)
+        return self._score_valid_steps(
+            X,
+            y,
+            sample_weight,
+            target_dtype=None,
+            to_labels=lambda logits: self.classes_[_codes(logits)],
+            metric=accuracy_score,
+        )
 
 
 def _codes(logits: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
 from sk_alrnn._base import BaseALRNN, fill_doc
-from sk_alrnn._validation import _fit_context, check_targets
+from sk_alrnn._validation import _fit_context
 
 
 @fill_doc
@@ -150,7 +150,7 @@ class ALRNNRegressor(RegressorMixin, BaseALRNN):
             list of per-sequence arrays when X was a ragged list.
         """
         out, seqs = self._raw_predict(X)
-        y = out.astype(np.float64) * self._y_scale + self._y_mean
+        y = self._unscale(out)
         if self._single_output:
             y = y[..., 0]
         if self.output == "sequence" and seqs.ragged:
@@ -175,12 +175,18 @@ class ALRNNRegressor(RegressorMixin, BaseALRNN):
         """
         if self.output == "last":
             return super().score(X, y, sample_weight=sample_weight)
-        out, seqs = self._raw_predict(X)
-        y = check_targets(y, seqs, sequence=True, name=type(self).__name__, dtype=float)
-        pred = out.astype(np.float64) * self._y_scale + self._y_mean  # (N, T, O)
-        mask = seqs.mask
-        y_valid = y[mask].reshape(int(mask.sum()), -1)  # (n_valid, O)
-        weights = None
-        if sample_weight is not None:
-            weights = np.repeat(np.asarray(sample_weight, dtype=float), seqs.lengths)
-        return r2_score(y_valid, pred[mask], sample_weight=weights)
+
+        def r2(y_true, y_pred, sample_weight):
+            n_valid = len(y_true)  # compare as (n_valid, O)
+            return r2_score(
+                y_true.reshape(n_valid, -1),
+                y_pred.reshape(n_valid, -1),
+                sample_weight=sample_weight,
+            )
+
+        return self._score_valid_steps(
+            X, y, sample_weight, target_dtype=float, to_labels=self._unscale, metric=r2
+        )
+
+    def _unscale(self, out):
+        return out.astype(np.float64) * self._y_scale + self._y_mean  # (N, T, O)
