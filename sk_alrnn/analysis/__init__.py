@@ -1,0 +1,43 @@
+"""Read a fitted AL-RNN as linear regimes: regions, linear maps, fixed points, cycles.
+
+Shapes: n sequences, T time steps, K input features, M latent units, P nonlinear
+(ReLU) units (the last P), O outputs.
+
+Numpy/scipy only: functions take :class:`~sk_alrnn._params.ALRNNParams` or a fitted
+estimator (anything with ``get_alrnn_params()``); torch is never imported here.
+"""
+
+from sk_alrnn.analysis._fixed_points import Cycle, FixedPoint, cycles, fixed_points
+from sk_alrnn.analysis._regions import (
+    NonlinearityUsage,
+    RegionStatistics,
+    Spectrum,
+    as_params,
+    codes_to_int,
+    int_to_code,
+    latent_trajectories,
+    nonlinearity_usage,
+    region_codes,
+    region_linear_map,
+    region_statistics,
+    spectrum,
+)
+
+__all__ = [
+    "Cycle",
+    "FixedPoint",
+    "NonlinearityUsage",
+    "RegionStatistics",
+    "Spectrum",
+    "as_params",
+    "codes_to_int",
+    "cycles",
+    "fixed_points",
+    "int_to_code",
+    "latent_trajectories",
+    "nonlinearity_usage",
+    "region_codes",
+    "region_linear_map",
+    "region_statistics",
+    "spectrum",
+]

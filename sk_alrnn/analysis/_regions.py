@@ -1,0 +1,528 @@
+"""Linear regions of a fitted AL-RNN: latent runs, bitcodes, linear maps, usage.
+
+Shapes: n sequences, T time steps, K input features, M latent units, P nonlinear
+(ReLU) units (the last P), O outputs, R visited regions.
+
+Numpy only. Every function takes an :class:`~sk_alrnn._params.ALRNNParams` or any
+fitted object with a ``get_alrnn_params()`` method (duck typing, so this module
+never imports torch or an estimator module).
+
+Conventions
+-----------
+* The latent recursion is ``z_t = A*z_{t-1} + W phi(z_{t-1}) + C s_t + h`` from
+  ``z_0 = 0``; trajectories hold ``z_1 .. z_T`` (the state after each update).
+* The code at step t is ``z_t[M-P:] > 0`` (strict). As an integer the first ReLU
+  unit is the most significant bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sk_alrnn._params import ALRNNParams
+
+__all__ = [
+    "NonlinearityUsage",
+    "RegionStatistics",
+    "Spectrum",
+    "as_params",
+    "codes_to_int",
+    "int_to_code",
+    "latent_trajectories",
+    "nonlinearity_usage",
+    "region_codes",
+    "region_linear_map",
+    "region_statistics",
+    "spectrum",
+]
+
+
+def as_params(est_or_params) -> ALRNNParams:
+    """Return the :class:`ALRNNParams` of a fitted estimator or the params themselves.
+
+    Parameters
+    ----------
+    est_or_params : ALRNNParams or object with ``get_alrnn_params()``
+
+    Returns
+    -------
+    ALRNNParams
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_alrnn._params import ALRNNParams
+    >>> p = ALRNNParams(A=np.zeros(1), W=np.eye(1), C=np.ones((1, 1)),
+    ...                 h=np.zeros(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=0)
+    >>> as_params(p) is p
+    True
+    """
+    if isinstance(est_or_params, ALRNNParams):
+        return est_or_params
+    getter = getattr(est_or_params, "get_alrnn_params", None)
+    if callable(getter):
+        return getter()
+    raise TypeError(
+        "Expected an ALRNNParams or a fitted estimator with get_alrnn_params(); "
+        f"got {type(est_or_params).__name__}. Pass est.get_alrnn_params() or the "
+        "fitted estimator itself."
+    )
+
+
+def _as_sequences(X, n_features: int) -> tuple[list[np.ndarray], bool]:
+    """Split X into a list of (T_i, K) float64 arrays; flag whether X was a list."""
+    if isinstance(X, (list, tuple)):
+        seqs = [np.asarray(x, dtype=np.float64) for x in X]
+        seqs = [x[:, None] if x.ndim == 1 else x for x in seqs]  # (T_i,) -> (T_i, 1)
+        ragged = True
+    else:
+        arr = np.asarray(X, dtype=np.float64)
+        if arr.ndim == 2:
+            arr = arr[:, :, None]  # (n, T) univariate -> (n, T, 1)
+        if arr.ndim != 3:
+            raise ValueError(
+                f"X must be a 3D array (n, T, K), a 2D array (n, T) or a list of "
+                f"(T_i, K) arrays; got an array with shape {arr.shape}."
+            )
+        seqs = list(arr)
+        ragged = False
+    for i, x in enumerate(seqs):
+        if x.ndim != 2 or x.shape[1] != n_features:
+            raise ValueError(
+                f"Sequence {i} has shape {x.shape}; expected (T, {n_features}) to "
+                f"match the model's K={n_features} input features."
+            )
+    return seqs, ragged
+
+
+def _rollout(params: ALRNNParams, x: np.ndarray) -> np.ndarray:
+    """Latent states z_1..z_T of a batch x (n, T, K) -> (n, T, M)."""
+    m, p = params.n_hidden, params.n_nonlinear
+    n, t_len, _ = x.shape
+    z = np.zeros((n, m))
+    out = np.empty((n, t_len, m))
+    drive = x @ params.C.T + params.h  # (n, T, K) @ (K, M) -> (n, T, M)
+    for t in range(t_len):
+        phi = z.copy()
+        phi[:, m - p :] = np.maximum(phi[:, m - p :], 0.0)  # ReLU on the last P
+        z = params.A * z + phi @ params.W.T + drive[:, t]
+        out[:, t] = z
+    return out
+
+
+def latent_trajectories(est_or_params, X):
+    """Run the AL-RNN recursion in numpy and return the latent states.
+
+    Parameters
+    ----------
+    est_or_params : ALRNNParams or fitted estimator
+    X : ndarray of shape (n, T, K) or (n, T), or list of (T_i, K) arrays
+        A 2D array is read as n univariate sequences.
+
+    Returns
+    -------
+    Z : ndarray of shape (n, T, M), or list of (T_i, M) arrays for list input
+        ``Z[i, t - 1]`` is z_t, the state after the update at step t.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_alrnn._params import ALRNNParams
+    >>> p = ALRNNParams(A=np.array([0.5]), W=np.zeros((1, 1)), C=np.ones((1, 1)),
+    ...                 h=np.zeros(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
+    >>> latent_trajectories(p, np.ones((1, 3)))[0, :, 0]
+    array([1.  , 1.5 , 1.75])
+    """
+    params = as_params(est_or_params)
+    seqs, ragged = _as_sequences(X, params.n_features)
+    if not ragged:
+        if not seqs:
+            return np.zeros((0, 0, params.n_hidden))
+        return _rollout(params, np.stack(seqs))
+    return [_rollout(params, x[None])[0] for x in seqs]
+
+
+def codes_to_int(codes: np.ndarray) -> np.ndarray:
+    """Pack boolean codes (..., P) into integers, first unit = most significant bit.
+
+    Parameters
+    ----------
+    codes : array-like of bool, shape (..., P)
+
+    Returns
+    -------
+    ndarray of int64, shape (...)
+
+    Examples
+    --------
+    >>> codes_to_int([[True, False], [False, True]])
+    array([2, 1])
+    """
+    codes = np.asarray(codes, dtype=bool)
+    p = codes.shape[-1]
+    weights = 2 ** np.arange(p - 1, -1, -1, dtype=np.int64)  # (P,), MSB first
+    return (codes.astype(np.int64) * weights).sum(axis=-1)
+
+
+def int_to_code(index: int, n_nonlinear: int) -> np.ndarray:
+    """Unpack an integer region index into a boolean code of length P.
+
+    Parameters
+    ----------
+    index : int
+    n_nonlinear : int
+        P.
+
+    Returns
+    -------
+    ndarray of bool, shape (P,)
+
+    Examples
+    --------
+    >>> int_to_code(2, 3)
+    array([False,  True, False])
+    """
+    shifts = np.arange(n_nonlinear - 1, -1, -1)
+    return ((int(index) >> shifts) & 1).astype(bool)
+
+
+def region_codes(est_or_params, X):
+    """Bitcodes ``z_t[M-P:] > 0`` of every step, as booleans and as integers.
+
+    Parameters
+    ----------
+    est_or_params : ALRNNParams or fitted estimator
+    X : ndarray of shape (n, T, K) or (n, T), or list of (T_i, K) arrays
+
+    Returns
+    -------
+    codes : ndarray of bool, shape (n, T, P) (list of (T_i, P) for list input)
+    ints : ndarray of int64, shape (n, T) (list of (T_i,) for list input)
+        First ReLU unit is the most significant bit; with P = 0 all are 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_alrnn._params import ALRNNParams
+    >>> p = ALRNNParams(A=np.zeros(2), W=np.zeros((2, 2)), C=np.array([[1.], [-1.]]),
+    ...                 h=np.zeros(2), B=np.ones((1, 2)), b=np.zeros(1), n_nonlinear=2)
+    >>> codes, ints = region_codes(p, np.array([[1.0, -1.0]]))
+    >>> ints
+    array([[2, 1]])
+    """
+    params = as_params(est_or_params)
+    m, p = params.n_hidden, params.n_nonlinear
+    z = latent_trajectories(params, X)
+    if isinstance(z, list):
+        codes = [zi[:, m - p :] > 0 for zi in z]  # (T_i, P)
+        return codes, [codes_to_int(c) for c in codes]
+    codes = z[..., m - p :] > 0  # (n, T, P)
+    return codes, codes_to_int(codes)
+
+
+def region_linear_map(params, code) -> tuple[np.ndarray, np.ndarray]:
+    """Linear map of one region: ``z_t = J z_{t-1} + offset + C s_t`` inside it.
+
+    Parameters
+    ----------
+    params : ALRNNParams or fitted estimator
+    code : array-like of bool, shape (P,), or int
+        Region of z_{t-1}; an integer is unpacked with the first ReLU unit as
+        the most significant bit.
+
+    Returns
+    -------
+    J : ndarray of shape (M, M)
+        ``diag(A) + W @ diag(d)`` with d = 1 on linear units and the code on the
+        ReLU units.
+    offset : ndarray of shape (M,)
+        ``h``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_alrnn._params import ALRNNParams
+    >>> p = ALRNNParams(A=np.array([0.0, 0.5]), W=np.ones((2, 2)), C=np.zeros((2, 1)),
+    ...                 h=np.ones(2), B=np.ones((1, 2)), b=np.zeros(1), n_nonlinear=1)
+    >>> J, offset = region_linear_map(p, [False])
+    >>> J
+    array([[1. , 0. ],
+           [1. , 0.5]])
+    """
+    params = as_params(params)
+    m, p = params.n_hidden, params.n_nonlinear
+    if np.isscalar(code) and not isinstance(code, (bool, np.bool_)):
+        code = int_to_code(int(code), p)
+    code = np.asarray(code, dtype=bool).reshape(-1)
+    if code.shape != (p,):
+        raise ValueError(
+            f"code must have length P={p}; got shape {code.shape}. Pass one bool per "
+            "ReLU unit or an integer in [0, 2**P)."
+        )
+    d = np.ones(m)
+    d[m - p :] = code  # linear units keep slope 1
+    jac = np.diag(params.A) + params.W * d  # W @ diag(d): scale columns
+    return jac, params.h.copy()
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """Eigen-decomposition summary of a linear map.
+
+    Attributes
+    ----------
+    eigenvalues : ndarray of complex, shape (M,)
+        Sorted by decreasing modulus.
+    spectral_radius : float
+    slow_modes : ndarray of complex
+        Eigenvalues with ``abs(abs(lambda) - 1) <= tol``: integrators, memory.
+    slow_vectors : ndarray of complex, shape (M, n_slow)
+        Their eigenvectors (columns).
+    """
+
+    eigenvalues: np.ndarray
+    spectral_radius: float
+    slow_modes: np.ndarray
+    slow_vectors: np.ndarray
+
+
+def spectrum(J, tol: float = 0.05) -> Spectrum:
+    """Eigenvalues, spectral radius and slow modes (``|lambda|`` near 1) of J.
+
+    Parameters
+    ----------
+    J : array-like of shape (M, M)
+    tol : float, default=0.05
+        A mode is slow when ``abs(abs(lambda) - 1) <= tol``.
+
+    Returns
+    -------
+    Spectrum
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = spectrum(np.diag([0.2, 0.99]))
+    >>> float(s.spectral_radius), s.slow_modes.real
+    (0.99, array([0.99]))
+    """
+    J = np.asarray(J, dtype=np.float64)
+    vals, vecs = np.linalg.eig(J)
+    order = np.argsort(-np.abs(vals), kind="stable")
+    vals, vecs = vals[order], vecs[:, order]
+    slow = np.abs(np.abs(vals) - 1.0) <= tol
+    radius = float(np.abs(vals).max()) if vals.size else 0.0
+    return Spectrum(
+        eigenvalues=vals,
+        spectral_radius=radius,
+        slow_modes=vals[slow],
+        slow_vectors=vecs[:, slow],
+    )
+
+
+@dataclass(frozen=True)
+class NonlinearityUsage:
+    """How much of its nonlinearity a fitted model uses on some data.
+
+    Attributes
+    ----------
+    active_fraction : ndarray of shape (P,)
+        Fraction of steps at which each ReLU unit is on (``z > 0``).
+    switch_rate : ndarray of shape (P,)
+        Fraction of consecutive step pairs (within a sequence, starting from the
+        first step) at which the unit changes state.
+    effective_n_nonlinear : int
+        Number of units whose switch rate exceeds ``threshold``; the other units
+        never (or almost never) cross zero on the data and so act linearly.
+    threshold : float
+        The switch-rate threshold used (0 means: switches at least once).
+    """
+
+    active_fraction: np.ndarray
+    switch_rate: np.ndarray
+    effective_n_nonlinear: int
+    threshold: float
+
+
+def nonlinearity_usage(est_or_params, X, threshold: float = 0.0) -> NonlinearityUsage:
+    """Per ReLU unit: how often it is active and how often it switches on X.
+
+    Parameters
+    ----------
+    est_or_params : ALRNNParams or fitted estimator
+    X : ndarray of shape (n, T, K) or (n, T), or list of (T_i, K) arrays
+    threshold : float, default=0.0
+        A unit counts towards ``effective_n_nonlinear`` when its switch rate is
+        strictly greater than this (with 0: when it switches at least once).
+
+    Returns
+    -------
+    NonlinearityUsage
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_alrnn._params import ALRNNParams
+    >>> p = ALRNNParams(A=np.zeros(2), W=np.zeros((2, 2)), C=np.array([[1.], [0.]]),
+    ...                 h=np.array([0.0, 1.0]), B=np.ones((1, 2)), b=np.zeros(1),
+    ...                 n_nonlinear=2)
+    >>> u = nonlinearity_usage(p, np.array([[1.0, -1.0, 1.0, -1.0]]))
+    >>> u.active_fraction, u.switch_rate, u.effective_n_nonlinear
+    (array([0.5, 1. ]), array([1., 0.]), 1)
+    """
+    params = as_params(est_or_params)
+    p = params.n_nonlinear
+    codes, _ = region_codes(params, X)
+    if not isinstance(codes, list):
+        codes = list(codes)  # n arrays of shape (T, P)
+    n_steps = sum(c.shape[0] for c in codes)
+    n_pairs = sum(max(c.shape[0] - 1, 0) for c in codes)
+    active = sum((c.sum(axis=0) for c in codes), start=np.zeros(p))
+    switches = sum((np.sum(c[1:] != c[:-1], axis=0) for c in codes), start=np.zeros(p))
+    active_fraction = active / max(n_steps, 1)
+    switch_rate = switches / max(n_pairs, 1)
+    return NonlinearityUsage(
+        active_fraction=active_fraction,
+        switch_rate=switch_rate,
+        effective_n_nonlinear=int(np.sum(switch_rate > threshold)),
+        threshold=float(threshold),
+    )
+
+
+@dataclass(frozen=True)
+class RegionStatistics:
+    """Which linear regions a model visits on some data, how long, and in what order.
+
+    Regions are listed by decreasing step count (ties by integer code).
+
+    Attributes
+    ----------
+    regions : ndarray of int64, shape (R,)
+        Integer codes of the visited regions (first ReLU unit = most significant bit).
+    codes : ndarray of bool, shape (R, P)
+    counts : ndarray of int64, shape (R,)
+        Steps spent in each region.
+    frequencies : ndarray of shape (R,)
+        ``counts / counts.sum()``.
+    visits : ndarray of int64, shape (R,)
+        Number of entries (runs of consecutive steps) into each region.
+    dwell_times : ndarray of shape (R,)
+        Mean run length, ``counts / visits``.
+    transition_counts : ndarray of int64, shape (R, R)
+        ``[i, j]``: moves from region i to a different region j at the next step
+        (consecutive duplicates collapsed, within sequences only).
+    transition_matrix : ndarray of shape (R, R)
+        Row-normalised ``transition_counts`` (all-zero rows stay zero).
+    n_regions : int
+        R, the number of distinct regions visited (at most ``2**P``).
+    groups : ndarray or None, shape (G,)
+        Sorted distinct group labels, when ``groups`` was given.
+    group_counts : ndarray of int64, shape (G, R) or None
+        Steps per group and region (e.g. classes x regions).
+    n_regions_per_group : dict or None
+        Group label -> number of distinct regions visited by that group.
+    """
+
+    regions: np.ndarray
+    codes: np.ndarray
+    counts: np.ndarray
+    frequencies: np.ndarray
+    visits: np.ndarray
+    dwell_times: np.ndarray
+    transition_counts: np.ndarray
+    transition_matrix: np.ndarray
+    n_regions: int
+    groups: np.ndarray | None = None
+    group_counts: np.ndarray | None = None
+    n_regions_per_group: dict | None = None
+
+
+def region_statistics(est_or_params, X, groups=None) -> RegionStatistics:
+    """Visited regions, visit frequencies, dwell times and region transitions on X.
+
+    Parameters
+    ----------
+    est_or_params : ALRNNParams or fitted estimator
+    X : ndarray of shape (n, T, K) or (n, T), or list of (T_i, K) arrays
+    groups : array-like of shape (n,), default=None
+        A label per sequence (class, task, ...); adds per-group region counts to
+        answer "do groups share regions or use their own?".
+
+    Returns
+    -------
+    RegionStatistics
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_alrnn._params import ALRNNParams
+    >>> p = ALRNNParams(A=np.zeros(1), W=np.zeros((1, 1)), C=np.ones((1, 1)),
+    ...                 h=np.zeros(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
+    >>> st = region_statistics(p, np.array([[1.0, 1.0, -1.0], [-1.0, 1.0, 1.0]]),
+    ...                        groups=["a", "b"])
+    >>> st.regions, st.counts, st.dwell_times
+    (array([1, 0]), array([4, 2]), array([2., 1.]))
+    >>> st.transition_counts
+    array([[0, 1],
+           [1, 0]])
+    >>> st.n_regions_per_group
+    {'a': 2, 'b': 2}
+    """
+    params = as_params(est_or_params)
+    p = params.n_nonlinear
+    _, ints = region_codes(params, X)
+    seqs = list(ints)  # n arrays of shape (T_i,)
+    flat = np.concatenate(seqs) if seqs else np.zeros(0, dtype=np.int64)
+    uniq, counts = np.unique(flat, return_counts=True)
+    order = np.lexsort((uniq, -counts))  # most visited first, ties by code
+    regions, counts = uniq[order], counts[order]
+    index = {int(r): i for i, r in enumerate(regions)}
+    n_reg = len(regions)
+    visits = np.zeros(n_reg, dtype=np.int64)
+    trans = np.zeros((n_reg, n_reg), dtype=np.int64)
+    for seq in seqs:
+        if seq.size == 0:
+            continue
+        keep = np.ones(seq.size, dtype=bool)
+        keep[1:] = seq[1:] != seq[:-1]  # collapse consecutive duplicates
+        runs = np.array([index[int(r)] for r in seq[keep]])
+        np.add.at(visits, runs, 1)
+        np.add.at(trans, (runs[:-1], runs[1:]), 1)
+    row = trans.sum(axis=1, keepdims=True)
+    matrix = np.divide(trans, row, out=np.zeros(trans.shape), where=row > 0)
+    total = max(int(counts.sum()), 1)
+    group_labels = group_counts = per_group = None
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (len(seqs),):
+            raise ValueError(
+                f"groups must have one label per sequence, shape ({len(seqs)},); "
+                f"got shape {groups.shape}."
+            )
+        group_labels = np.unique(groups)
+        group_counts = np.zeros((len(group_labels), n_reg), dtype=np.int64)
+        for label, seq in zip(groups, seqs, strict=True):
+            g = int(np.searchsorted(group_labels, label))
+            np.add.at(group_counts[g], [index[int(r)] for r in seq], 1)
+        per_group = {
+            label.item(): int(np.count_nonzero(group_counts[g]))
+            for g, label in enumerate(group_labels)
+        }
+    return RegionStatistics(
+        regions=regions.astype(np.int64),
+        codes=np.array([int_to_code(r, p) for r in regions], dtype=bool).reshape(
+            n_reg, p
+        ),
+        counts=counts.astype(np.int64),
+        frequencies=counts / total,
+        visits=visits,
+        dwell_times=counts / np.maximum(visits, 1),
+        transition_counts=trans,
+        transition_matrix=matrix,
+        n_regions=n_reg,
+        groups=group_labels,
+        group_counts=group_counts,
+        n_regions_per_group=per_group,
+    )
