@@ -325,3 +325,17 @@ def test_addition_problem_model_gates_on_the_markers():
     on_elsewhere = codes[~marker].mean(axis=0)  # (P,)
     assert np.max(np.abs(on_at_marker - on_elsewhere)) > 0.5
     assert nonlinearity_usage(reg, X).effective_n_nonlinear >= 1
+
+
+@pytest.mark.parametrize("P", [0, 1, 3, 6])
+def test_latent_trajectories_reproduce_golden_vectors(P):
+    from pathlib import Path
+
+    golden = np.load(Path(__file__).parent / "data" / "alrnn_golden.npz")
+    g = {k.split("_", 1)[1]: golden[k] for k in golden.files if k.startswith(f"P{P}_")}
+    params = ALRNNParams(
+        A=g["A"], W=g["W"], C=g["C"], h=g["h"], B=g["B"], b=g["b"], n_nonlinear=P
+    )
+    Z = latent_trajectories(params, g["X"])
+    np.testing.assert_allclose(Z, g["Z"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(Z @ g["B"].T + g["b"], g["Y_sequence"], atol=1e-12)
