@@ -1,0 +1,299 @@
+"""Plots for reading a fitted AL-RNN: region raster, spectra, score against P.
+
+Shapes: n sequences, T time steps, K input features, M latent units, P nonlinear
+(ReLU) units (the last P), R regions.
+
+Needs matplotlib, the optional ``plot`` extra (``pip install "sk-alrnn[plot]"``);
+it is imported inside each function, so importing this module never fails. Every
+function draws into ``ax`` when given, else into a new
+:class:`matplotlib.figure.Figure` (no pyplot state, no backend needed), and
+returns the :class:`~matplotlib.axes.Axes` it drew on (its figure is ``ax.figure``).
+Models are read through :mod:`sk_alrnn.analysis`; torch is never imported here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sk_alrnn.analysis import (
+    as_params,
+    int_to_code,
+    region_codes,
+    region_linear_map,
+    region_statistics,
+    spectrum,
+)
+
+__all__ = ["plot_region_raster", "plot_score_vs_nonlinear", "plot_spectra"]
+
+#: Largest P for which :func:`plot_spectra` draws every region without ``X``.
+MAX_PLOTTED_P = 4
+
+
+def _new_axes(ax, figsize: tuple[float, float]):
+    """Return ``ax`` or the axes of a new pyplot-free Figure."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "sk_alrnn.plotting needs matplotlib, which is not installed. Install "
+            'the plot extra: pip install "sk-alrnn[plot]".'
+        ) from exc
+    if ax is not None:
+        return ax
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig.add_subplot()
+
+
+def _code_label(code: np.ndarray) -> str:
+    """Bit string of a region code, first ReLU unit first ('-' when P = 0)."""
+    return "".join("1" if c else "0" for c in code) or "-"
+
+
+def plot_region_raster(est_or_params, X, n_sequences: int = 5, ax=None):
+    """Region visited at every time step, for the first few sequences of X.
+
+    Regions are ranked by how often they are visited on all of X (rank 0 is the
+    most frequent) and the y axis is labelled with their bit codes (first ReLU
+    unit first). Each sequence is one step line, shifted slightly so that
+    overlapping sequences stay visible.
+
+    Parameters
+    ----------
+    est_or_params : ALRNNParams or fitted estimator
+    X : ndarray of shape (n, T, K) or (n, T), or list of (T_i, K) arrays
+    n_sequences : int, default=5
+        How many sequences (the first ones of X) to draw.
+    ax : matplotlib Axes, default=None
+        Where to draw; None makes a new Figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_alrnn._params import ALRNNParams
+    >>> p = ALRNNParams(A=np.zeros(2), W=np.zeros((2, 2)), C=np.array([[1.], [-1.]]),
+    ...                 h=np.zeros(2), B=np.ones((1, 2)), b=np.zeros(1), n_nonlinear=2)
+    >>> ax = plot_region_raster(p, np.array([[1.0, -1.0, 1.0], [1.0, 1.0, -1.0]]))
+    >>> len(ax.lines), [t.get_text() for t in ax.get_yticklabels()]
+    (2, ['10', '01'])
+    """
+    params = as_params(est_or_params)
+    if int(n_sequences) < 1:
+        raise ValueError(
+            f"n_sequences must be a positive integer; got {n_sequences!r}."
+        )
+    ax = _new_axes(ax, (6.0, 3.5))
+    stats = region_statistics(params, X)
+    rank = {int(r): i for i, r in enumerate(stats.regions)}
+    _, ints = region_codes(params, X)
+    seqs = list(ints)[: int(n_sequences)]  # up to n_sequences arrays of shape (T_i,)
+    n_shown = len(seqs)
+    for i, seq in enumerate(seqs):
+        ranks = np.array([rank[int(r)] for r in seq], dtype=float)  # (T_i,)
+        shift = 0.25 * (i - (n_shown - 1) / 2) / max(n_shown, 1)
+        steps = np.arange(1, seq.size + 1)  # z_t for t = 1..T_i
+        ax.step(steps, ranks + shift, where="mid", marker=".", label=f"sequence {i}")
+    ax.set_yticks(np.arange(stats.n_regions))
+    ax.set_yticklabels([_code_label(c) for c in stats.codes])
+    ax.invert_yaxis()  # most frequent region on top
+    ax.set_xlabel("time step t")
+    ax.set_ylabel("region (ReLU code), by frequency")
+    ax.set_title(f"Linear regions visited ({stats.n_regions} on X)")
+    if n_shown > 1:
+        ax.legend(fontsize="small", loc="best")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_spectra(est_or_params, regions=None, X=None, ax=None):
+    """Eigenvalues of each region's linear map J in the complex plane.
+
+    Eigenvalues inside the unit circle are contracting modes; on the circle they
+    are slow modes (integrators, memory); outside they are expanding.
+
+    Parameters
+    ----------
+    est_or_params : ALRNNParams or fitted estimator
+    regions : array-like of int, default=None
+        Regions (integer codes, first ReLU unit = most significant bit) to draw.
+        None means the regions visited on X, most frequent first, when X is
+        given, else all ``2**P`` regions (only for ``P <= 4``).
+    X : ndarray of shape (n, T, K) or (n, T), or list of (T_i, K) arrays
+        Sequences whose visited regions are drawn when ``regions`` is None.
+    ax : matplotlib Axes, default=None
+        Where to draw; None makes a new Figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_alrnn._params import ALRNNParams
+    >>> p = ALRNNParams(A=np.array([0.5]), W=np.array([[-1.0]]), C=np.zeros((1, 1)),
+    ...                 h=np.ones(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
+    >>> ax = plot_spectra(p)
+    >>> [c.get_label() for c in ax.collections]
+    ['region 0 (0)', 'region 1 (1)']
+    """
+    params = as_params(est_or_params)
+    p = params.n_nonlinear
+    if regions is None:
+        if X is not None:
+            regions = region_statistics(params, X).regions
+        elif p <= MAX_PLOTTED_P:
+            regions = np.arange(2**p)
+        else:
+            raise ValueError(
+                f"P={p} gives 2**{p} regions, too many to draw; pass X=... (the "
+                "regions visited on X are drawn) or regions=[...] (integer codes)."
+            )
+    regions = np.asarray(regions, dtype=np.int64).reshape(-1)
+    if regions.size and (regions.min() < 0 or regions.max() >= 2**p):
+        raise ValueError(
+            f"regions must be integers in [0, 2**P) = [0, {2**p}); got "
+            f"{regions.tolist()}."
+        )
+    ax = _new_axes(ax, (4.5, 4.5))
+    angle = np.linspace(0.0, 2.0 * np.pi, 256)
+    ax.plot(np.cos(angle), np.sin(angle), "k-", lw=0.8, label="unit circle")
+    ax.axhline(0.0, color="0.8", lw=0.5, zorder=0)
+    ax.axvline(0.0, color="0.8", lw=0.5, zorder=0)
+    for r in regions:
+        J, _ = region_linear_map(params, int(r))
+        eig = spectrum(J).eigenvalues  # (M,) complex
+        ax.scatter(
+            eig.real,
+            eig.imag,
+            s=25,
+            alpha=0.8,
+            label=f"region {int(r)} ({_code_label(int_to_code(int(r), p))})",
+        )
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xlabel(r"Re $\lambda$")
+    ax.set_ylabel(r"Im $\lambda$")
+    ax.set_title("Eigenvalues of each region's J")
+    ax.legend(fontsize="small", loc="best")
+    return ax
+
+
+def _score_key(cv_results, scoring) -> str:
+    """Name of the metric in ``cv_results`` ('score' for single-metric searches)."""
+    if scoring is not None:
+        name = str(scoring)
+    elif "mean_test_score" in cv_results:
+        name = "score"
+    else:
+        names = sorted(
+            k[len("mean_test_") :] for k in cv_results if k.startswith("mean_test_")
+        )
+        if len(names) != 1:
+            raise ValueError(
+                "Could not pick a score in cv_results: expected 'mean_test_score' "
+                f"or exactly one 'mean_test_<metric>'; found metrics {names}. Pass "
+                "scoring='<metric>'."
+            )
+        name = names[0]
+    if f"mean_test_{name}" not in cv_results:
+        raise ValueError(
+            f"cv_results has no 'mean_test_{name}'; pass scoring= one of the "
+            "metrics of the search."
+        )
+    return name
+
+
+def plot_score_vs_nonlinear(
+    cv_results, param: str = "n_nonlinear", ax=None, *, scoring=None
+):
+    """Mean test score (with std error bars) against ``n_nonlinear`` from a search.
+
+    When the search also varied other parameters, each combination of them gets
+    its own line. Train scores are drawn dashed when the search kept them
+    (``return_train_score=True``).
+
+    Parameters
+    ----------
+    cv_results : dict
+        ``cv_results_`` of a :class:`~sklearn.model_selection.GridSearchCV` (or any
+        search) whose grid includes ``param``.
+    param : str, default="n_nonlinear"
+        Parameter on the x axis, as in the grid (e.g. ``"alrnn__n_nonlinear"`` in
+        a pipeline). Its values must be numbers.
+    ax : matplotlib Axes, default=None
+        Where to draw; None makes a new Figure.
+    scoring : str, default=None
+        Metric of a multi-metric search; None uses the single one.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cv_results = {
+    ...     "param_n_nonlinear": np.ma.masked_array([0, 1, 2], dtype=object),
+    ...     "params": [{"n_nonlinear": 0}, {"n_nonlinear": 1}, {"n_nonlinear": 2}],
+    ...     "mean_test_score": np.array([0.2, 0.9, 0.92]),
+    ...     "std_test_score": np.array([0.05, 0.02, 0.03]),
+    ... }
+    >>> ax = plot_score_vs_nonlinear(cv_results)
+    >>> ax.get_xlabel(), ax.lines[0].get_ydata().tolist()
+    ('n_nonlinear', [0.2, 0.9, 0.92])
+    """
+    key = f"param_{param}"
+    if key not in cv_results:
+        grid = sorted(k[len("param_") :] for k in cv_results if k.startswith("param_"))
+        raise ValueError(
+            f"cv_results has no {key!r}: the search did not vary {param!r}. Its "
+            f"parameters are {grid}; pass param= one of them (e.g. "
+            "'alrnn__n_nonlinear' for a pipeline step named 'alrnn')."
+        )
+    name = _score_key(cv_results, scoring)
+    values = np.asarray(np.ma.getdata(cv_results[key]), dtype=object)  # (n_cand,)
+    try:
+        x_all = values.astype(float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"The values of {param!r} must be numbers to plot them on an axis; got "
+            f"{values.tolist()}."
+        ) from exc
+    mean = np.asarray(cv_results[f"mean_test_{name}"], dtype=float)
+    std = np.asarray(cv_results.get(f"std_test_{name}", np.zeros_like(mean)), float)
+    train = cv_results.get(f"mean_train_{name}")
+    params_list = cv_results.get("params", [{param: v} for v in values])
+    others = [
+        tuple(sorted((k, repr(v)) for k, v in d.items() if k != param))
+        for d in params_list
+    ]  # one key of the other parameters per candidate
+    groups = sorted(set(others))
+    ax = _new_axes(ax, (5.5, 3.5))
+    for group in groups:
+        idx = np.array([i for i, o in enumerate(others) if o == group])
+        idx = idx[np.argsort(x_all[idx], kind="stable")]
+        label = ", ".join(f"{k}={v}" for k, v in group) or "test"
+        line = ax.errorbar(
+            x_all[idx], mean[idx], yerr=std[idx], fmt="o-", capsize=3, label=label
+        )
+        if train is not None:
+            ax.plot(
+                x_all[idx],
+                np.asarray(train, dtype=float)[idx],
+                "--",
+                color=line.lines[0].get_color(),
+                alpha=0.7,
+                label=f"train ({label})" if group else "train",
+            )
+    ax.set_xticks(np.unique(x_all))
+    ax.set_xlabel(param)
+    ax.set_ylabel(f"mean test {name}" if name != "score" else "mean test score")
+    ax.set_title(f"Cross-validated score vs. {param}")
+    ax.grid(alpha=0.3)
+    if len(groups) > 1 or train is not None:
+        ax.legend(fontsize="small", loc="best")
+    return ax
