@@ -161,6 +161,13 @@ def test_agrees_with_fitted_estimator():
     np.testing.assert_allclose(pred.ravel(), reg.predict(X), rtol=1e-6, atol=1e-8)
     codes, _ = region_codes(reg, X)
     np.testing.assert_array_equal(codes, z[:, :, 3:] > 0)
+    # the torch module's own latent trajectory gives the same states and codes
+    import torch
+
+    with torch.no_grad():
+        z_torch = reg.module_.latents(torch.as_tensor(X)).numpy()
+    np.testing.assert_allclose(z, z_torch, rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(codes, z_torch[:, :, 3:] > 0)
 
 
 # -- stage 2: region statistics and fixed points ----------------------------------
