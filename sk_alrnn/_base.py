@@ -219,12 +219,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         name = type(self).__name__
         fitted = hasattr(self, "module_")
         first_pass = not fitted or not (self.warm_start or incremental)
-        if self.n_nonlinear > self.n_hidden:
-            raise ValueError(
-                f"{name}: n_nonlinear={self.n_nonlinear} exceeds n_hidden="
-                f"{self.n_hidden}; the number of ReLU units must lie in "
-                f"[0, n_hidden]. Lower n_nonlinear or raise n_hidden."
-            )
+        self._check_hyperparameters(name)
         if y is None:
             raise ValueError(
                 f"{name} requires y to be passed, but the target y is None."
@@ -245,13 +240,8 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             int(rng.randint(np.iinfo(np.int32).max))
         )
         if first_pass:
-            module = ALRNN(
-                seqs.X.shape[2],
-                self.n_hidden,
-                self.n_nonlinear,
-                n_outputs,
-                generator=generator,
-                dtype=torch_dtype,
+            module = self._make_module(
+                seqs.X.shape[2], n_outputs, generator, torch_dtype
             )
         else:
             module = copy.deepcopy(self.module_)  # the old model survives a failure
@@ -323,6 +313,26 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
                 stacklevel=3,
             )
         return self
+
+    def _check_hyperparameters(self, name):
+        """Cross-parameter checks that ``_parameter_constraints`` cannot express."""
+        if self.n_nonlinear > self.n_hidden:
+            raise ValueError(
+                f"{name}: n_nonlinear={self.n_nonlinear} exceeds n_hidden="
+                f"{self.n_hidden}; the number of ReLU units must lie in "
+                f"[0, n_hidden]. Lower n_nonlinear or raise n_hidden."
+            )
+
+    def _make_module(self, n_features, n_outputs, generator, dtype):
+        """A freshly initialised network (an ALRNN here)."""
+        return ALRNN(
+            n_features,
+            self.n_hidden,
+            self.n_nonlinear,
+            n_outputs,
+            generator=generator,
+            dtype=dtype,
+        )
 
     def _signature(self):
         return (self.n_hidden, self.n_nonlinear, self.dtype)

@@ -78,6 +78,10 @@ class ALRNN(nn.Module):
         self.B = normal(n_outputs, n_hidden, std=0.1)  # (O, M)
         self.b = nn.Parameter(torch.zeros(n_outputs, dtype=dtype))  # (O,)
 
+    def penalized_parameters(self) -> list[nn.Parameter]:
+        """Weights under the L2 penalty ``alpha`` (A, W, C, B; not the biases)."""
+        return [self.a, self.W, self.C, self.B]
+
     @property
     def A(self) -> Tensor:
         """Diagonal of A as a length-M vector, zero on the M - P linear units."""

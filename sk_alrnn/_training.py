@@ -121,10 +121,8 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 
 def _penalty(module: nn.Module) -> Tensor:
-    weights = [
-        p for name, p in module.named_parameters() if name in ("a", "W", "C", "B")
-    ]
-    return sum((w * w).sum() for w in weights)
+    """Sum of squares of the module's ``penalized_parameters()``."""
+    return sum((w * w).sum() for w in module.penalized_parameters())
 
 
 def _state_copy(module: nn.Module) -> dict[str, Tensor]:
