@@ -352,9 +352,9 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         """Module outputs (N, O) or (N, T, O) as numpy, and the validated inputs."""
         check_is_fitted(self)
         module = self.module_
-        np_dtype = _DTYPES["float64" if module.W.dtype == torch.float64 else "float32"][
-            0
-        ]
+        np_dtype = _DTYPES[
+            "float64" if next(module.parameters()).dtype == torch.float64 else "float32"
+        ][0]
         seqs = check_sequences(self, X, reset=False, dtype=np_dtype)
         sequence = self.output == "sequence"
         outs = []

@@ -15,6 +15,7 @@ from sklearn.utils import shuffle
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_alrnn import ALRNNClassifier, ALRNNRegressor
+from sk_alrnn.baselines import RNNClassifier, RNNRegressor
 
 # Small, but trained long enough to pass sklearn's score thresholds
 # (check_regressors_train: R^2 > 0.5; check_classifiers_train: accuracy > 0.83).
@@ -53,8 +54,17 @@ def expected_failed_checks(estimator):
     return failures
 
 
+# The GRU/LSTM baselines share the estimators' code and are checked the same way.
+BASELINE_PARAMS = {k: v for k, v in CHECK_PARAMS.items() if k != "n_nonlinear"}
+
+
 @parametrize_with_checks(
-    [ALRNNRegressor(**CHECK_PARAMS), ALRNNClassifier(**CHECK_PARAMS)],
+    [
+        ALRNNRegressor(**CHECK_PARAMS),
+        ALRNNClassifier(**CHECK_PARAMS),
+        RNNRegressor(cell="gru", **BASELINE_PARAMS),
+        RNNClassifier(cell="lstm", **BASELINE_PARAMS),
+    ],
     expected_failed_checks=expected_failed_checks,
     xfail_strict=True,
 )
