@@ -62,9 +62,6 @@ import math
 import os
 import platform
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,10 +69,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from _first_call import first_call
+from _variants import EagerALRNN, RNNBaseline, check_agreement, kernel_status
+from torch import nn
 
 from sk_alrnn import __version__
-from sk_alrnn._kernels import KERNELS, rollout, select_kernel, use_kernel
+from sk_alrnn._kernels import KERNELS, select_kernel, use_kernel
 from sk_alrnn._model import ALRNN
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "bench_kernels.json"
@@ -101,39 +100,6 @@ TARGET_KERNELS = ("numba", "torch")
 MODES = ("train", "inference")
 COLD_LIMIT_S = 5.0
 WARM_LIMIT_S = 0.5
-
-# Run in a fresh interpreter: imports, then the first forward + backward call.
-# argv: kernel name, torch threads, dtype name. Prints one JSON line.
-FIRST_CALL_CHILD = """
-import json, sys, time
-t0 = time.perf_counter()
-import torch
-t1 = time.perf_counter()
-from sk_alrnn._kernels import use_kernel
-from sk_alrnn._model import ALRNN
-t2 = time.perf_counter()
-import importlib
-importlib.import_module("sk_alrnn._kernels.numba_cpu")
-t3 = time.perf_counter()
-torch.set_num_threads(int(sys.argv[2]))
-gen = torch.Generator().manual_seed(0)
-dtype = getattr(torch, sys.argv[3])
-net = ALRNN(2, 8, 2, 1, generator=gen, dtype=dtype)
-X = torch.randn(8, 20, 2, generator=gen, dtype=dtype)
-times = []
-for _ in range(2):
-    start = time.perf_counter()
-    with use_kernel(sys.argv[1]):
-        net(X).square().mean().backward()
-    times.append(time.perf_counter() - start)
-print(json.dumps({
-    "import_torch_s": t1 - t0,
-    "import_sk_alrnn_s": t2 - t1,
-    "import_kernel_s": t3 - t2,
-    "first_call_s": times[0],
-    "second_call_s": times[1],
-}))
-"""
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -206,88 +172,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-# -- the models ---------------------------------------------------------------------
-class RNNBaseline(nn.Module):
-    """``nn.RNN`` with ReLU and a linear readout of the last step (the baseline).
-
-    Parameters
-    ----------
-    n_features, n_hidden, n_outputs : int
-        K, M and O.
-    """
-
-    def __init__(self, n_features: int, n_hidden: int, n_outputs: int) -> None:
-        super().__init__()
-        self.rnn = nn.RNN(n_features, n_hidden, nonlinearity="relu", batch_first=True)
-        self.readout = nn.Linear(n_hidden, n_outputs)
-
-    def forward(self, X: Tensor) -> Tensor:
-        """Outputs (B, O) at the last step of X (B, T, K)."""
-        states, _ = self.rnn(X)  # (B, T, M)
-        return self.readout(states[:, -1])  # (B, O)
-
-
-class EagerALRNN(nn.Module):
-    """An AL-RNN as research code writes it: one Python step at a time.
-
-    ``z_t = A z_{t-1} + W [z_lin, relu(z_nl)] + C x_t + h`` with the ReLU units
-    last; every step slices, concatenates and multiplies (nothing precomputed).
-
-    Parameters
-    ----------
-    net : ALRNN
-        The weights are copied from this module, so both compute the same function.
-    """
-
-    def __init__(self, net: ALRNN) -> None:
-        super().__init__()
-        self.n_nonlinear = net.n_nonlinear
-        self.A = nn.Parameter(net.A.detach().clone())  # (M,)
-        self.W = nn.Parameter(net.W.detach().clone())  # (M, M)
-        self.C = nn.Parameter(net.C.detach().clone())  # (M, K)
-        self.h = nn.Parameter(net.h.detach().clone())  # (M,)
-        self.B = nn.Parameter(net.B.detach().clone())  # (O, M)
-        self.b = nn.Parameter(net.b.detach().clone())  # (O,)
-
-    def forward(self, X: Tensor) -> Tensor:
-        """Outputs (B, O) at the last step of X (B, T, K)."""
-        n_batch, n_steps, _ = X.shape
-        n_linear = self.W.shape[0] - self.n_nonlinear
-        z = X.new_zeros(n_batch, self.W.shape[0])  # (B, M)
-        for t in range(n_steps):
-            z_lin = z[:, :n_linear]  # (B, M - P)
-            z_nl = torch.relu(z[:, n_linear:])  # (B, P)
-            phi = torch.cat([z_lin, z_nl], dim=1)  # (B, M)
-            z = self.A * z + phi @ self.W.T + X[:, t] @ self.C.T + self.h  # (B, M)
-        return z @ self.B.T + self.b  # (B, O)
-
-
-def kernel_status(dtype: torch.dtype) -> dict[str, str | None]:
-    """Which kernels run here: ``None`` for a working one, else the error text.
-
-    Parameters
-    ----------
-    dtype : torch.dtype
-        Dtype of the probe (a kernel may support only some).
-
-    Returns
-    -------
-    status : dict
-        Kernel name -> None or the reason it is unavailable.
-    """
-    status: dict[str, str | None] = {}
-    for name in KERNELS:
-        U = torch.zeros(1, 2, 2, dtype=dtype, requires_grad=True)
-        try:
-            with use_kernel(name):
-                rollout(U, torch.zeros(2, dtype=dtype), torch.eye(2, dtype=dtype), 1)
-        except Exception as exc:  # any failure means: not usable here
-            status[name] = f"{type(exc).__name__}: {exc}"
-        else:
-            status[name] = None
-    return status
-
-
 # -- one size -------------------------------------------------------------------------
 @dataclass
 class Case:
@@ -325,53 +209,6 @@ def _inference_call(model, X, kernel) -> Callable[[], None]:
             model(X)
 
     return call
-
-
-def _rel_error(got: Tensor, want: Tensor) -> float:
-    scale = want.abs().max().item()
-    return (got - want).abs().max().item() / (scale if scale > 0 else 1.0)
-
-
-def check_agreement(models: dict[str, nn.Module], X: Tensor, y: Tensor) -> dict:
-    """Largest relative deviation of outputs and gradients from the reference.
-
-    Parameters
-    ----------
-    models : dict
-        Variant key -> model; the AL-RNN variants (not ``nn_rnn``) are compared.
-    X : Tensor of shape (B, T, K)
-    y : Tensor of shape (B, 1)
-
-    Returns
-    -------
-    errors : dict
-        Variant key -> max over the output and every parameter's gradient of
-        ``max|got - want| / max|want|``.
-    """
-
-    def run(model: nn.Module, kernel: str | None) -> list[Tensor]:
-        model.zero_grad(set_to_none=True)
-        with use_kernel(kernel):
-            out = model(X)
-            nn.functional.mse_loss(out, y).backward()
-        grads = {name: p.grad.detach().clone() for name, p in model.named_parameters()}
-        model.zero_grad(set_to_none=True)
-        # The eager copy stores A for all M units; the module only the P ReLU ones.
-        A = grads.pop("A") if "A" in grads else None
-        if A is not None:
-            grads["a"] = A[A.shape[0] - model.n_nonlinear :]
-        return [out.detach()] + [grads[k] for k in ("a", "W", "C", "h", "B", "b")]
-
-    want = run(models["alrnn_reference"], "reference")
-    errors = {}
-    for key, model in models.items():
-        if key in ("nn_rnn", "alrnn_reference"):
-            continue
-        got = run(model, VARIANTS[key][1])
-        errors[key] = max(
-            _rel_error(g, w) for g, w in zip(got, want, strict=True) if w.numel()
-        )
-    return errors
 
 
 def build_cases(
@@ -415,7 +252,8 @@ def build_cases(
             clone = ALRNN(n_features, n_hidden, n_nonlinear, 1, dtype=dtype)
             clone.load_state_dict(alrnn.state_dict())
             models[key] = clone
-    errors = check_agreement(models, X, y)
+    kernels = {key: kernel for key, (_, kernel) in VARIANTS.items()}
+    errors = check_agreement(models, X, y, kernels)
     cases = []
     for key, model in models.items():
         kernel = VARIANTS[key][1]
@@ -462,49 +300,6 @@ def run_rounds(groups: list[list[Case]], repeats: int) -> None:
             shift = r % len(cases)
             for case in cases[shift:] + cases[:shift]:
                 case.times.append(_sample(case))
-
-
-# -- first call -------------------------------------------------------------------
-def first_call(kernel: str, args: argparse.Namespace) -> dict:
-    """Cold (compiling) and warm (cached) first call in fresh processes.
-
-    Parameters
-    ----------
-    kernel : str
-        The kernel forced in the child processes.
-    args : argparse.Namespace
-        Command line (``threads``, ``dtype``).
-
-    Returns
-    -------
-    result : dict
-        ``{"cold": {...}, "warm": {...}}``, each with the import times, the first
-        and second call in seconds, and the files in the cache folder afterwards.
-    """
-    threads = args.threads or torch.get_num_threads()
-    command = [sys.executable, "-c", FIRST_CALL_CHILD, kernel, str(threads)]
-    command.append(args.dtype)
-    result = {}
-    with tempfile.TemporaryDirectory(prefix="sk_alrnn_numba_cache_") as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        for phase in ("cold", "warm"):
-            proc = subprocess.run(
-                command,
-                env=env,
-                cwd=cache,
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-            )
-            if proc.returncode != 0:
-                tail = proc.stderr.strip().splitlines()[-1:] or ["(no stderr)"]
-                result[phase] = {"error": tail[0]}
-                continue
-            entry = json.loads(proc.stdout.strip().splitlines()[-1])
-            entry["cache_files"] = sum(len(f) for _, _, f in os.walk(cache))
-            result[phase] = entry
-    return result
 
 
 # -- report -----------------------------------------------------------------------
@@ -720,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
 
     first = None
     if not args.no_first_call and not status["numba"]:
-        first = first_call("numba", args)
+        threads = args.threads or torch.get_num_threads()
+        first = first_call("numba", threads, args.dtype)
     all_cases = [case for cases in groups for case in cases]
     table = summarise(all_cases, args.sizes)
     targets = check_targets(table, first)
