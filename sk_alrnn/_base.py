@@ -263,7 +263,6 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             learning_rate_init=self.learning_rate_init,
             alpha=self.alpha,
             clip_grad_norm=self.clip_grad_norm,
-            early_stopping=validation is not None,
             n_iter_no_change=self.n_iter_no_change,
             tol=self.tol,
             verbose=self.verbose,

@@ -26,9 +26,8 @@ class TrainConfig:
     max_iter: int  # epochs in this call
     batch_size: int
     learning_rate_init: float
-    alpha: float  # L2 penalty 0.5 * alpha * ||A, W, C, B||^2 / batch size (as MLP)
+    alpha: float  # 0.5 * alpha * ||penalized_parameters||^2 / batch size (MLP)
     clip_grad_norm: float | None  # None: no clipping
-    early_stopping: bool
     n_iter_no_change: int | float
     tol: float
     verbose: int
