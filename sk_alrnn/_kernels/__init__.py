@@ -14,6 +14,7 @@ Steps at or after a sequence's length are zero in ``Z`` and carry no gradient.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
@@ -29,6 +30,7 @@ KERNELS = ("numba", "torch", "reference")
 _forced: ContextVar[str | None] = ContextVar("sk_alrnn_kernel", default=None)
 
 
+@functools.cache  # looked up on every forward pass: import (or fail) only once
 def _numba_rollout() -> Callable[..., Tensor] | None:
     try:
         from sk_alrnn._kernels.numba_cpu import rollout_numba
