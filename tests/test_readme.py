@@ -32,7 +32,7 @@ def test_setup_has_exactly_the_two_commands():
     commands = [code.strip() for _, code in _blocks("bash") if code in setup]
     assert commands == [
         "pip install torch==2.13.0 && pip install -e . && python -m sk_alrnn",
-        'pip install torch==2.13.0 && pip install -e ".[test]" && pytest',
+        'pip install torch==2.13.0 && pip install -e ".[test,dask]" && pytest',
     ]
 
 
