@@ -8,5 +8,13 @@ from sk_alrnn._classifier import ALRNNClassifier
 from sk_alrnn._params import ALRNNParams
 from sk_alrnn._regressor import ALRNNRegressor
 from sk_alrnn._version import __version__
+from sk_alrnn.persistence import load, save
 
-__all__ = ["ALRNNClassifier", "ALRNNParams", "ALRNNRegressor", "__version__"]
+__all__ = [
+    "ALRNNClassifier",
+    "ALRNNParams",
+    "ALRNNRegressor",
+    "__version__",
+    "load",
+    "save",
+]

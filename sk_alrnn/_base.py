@@ -22,7 +22,13 @@ from sklearn.utils import check_random_state
 
 from sk_alrnn._model import ALRNN
 from sk_alrnn._params import ALRNNParams
-from sk_alrnn._training import SequenceData, TrainConfig, resolve_device, train
+from sk_alrnn._training import (
+    DivergenceError,
+    SequenceData,
+    TrainConfig,
+    resolve_device,
+    train,
+)
 from sk_alrnn._validation import (
     Interval,
     Options,
@@ -48,7 +54,14 @@ PARAMETERS_DOC = """n_hidden : int, default=32
         ``"last"``: one prediction per sequence, read out at its last valid step.
         ``"sequence"``: one prediction per time step.
     max_iter : int, default=200
-        Maximum number of epochs (passes over the training sequences).
+        Maximum number of epochs (passes over the training sequences). Faults
+        during fit keep the completed epochs: Ctrl-C warns and re-raises
+        ``KeyboardInterrupt``; a non-finite loss or gradient is caught before the
+        optimizer step and raises ``FloatingPointError`` (also a ``ValueError``)
+        naming the epoch and batch. The estimator then holds the weights of the
+        last completed epoch (the best validation weights with
+        ``early_stopping``), or is left as it was before the call when no epoch
+        completed.
     batch_size : int, default=32
         Sequences per mini-batch (clipped to the number of sequences).
     learning_rate_init : float, default=1e-3
@@ -70,7 +83,8 @@ PARAMETERS_DOC = """n_hidden : int, default=32
     tol : float, default=1e-4
         Minimum improvement that counts.
     warm_start : bool, default=False
-        Continue from the previous fit's weights and optimizer state.
+        Continue from the previous fit's weights, optimizer state and batch order:
+        on CPU, 5 epochs then 5 more equal 10 in one go, bitwise.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights and batch order through a local ``torch.Generator``;
         global seeds are never touched. An int gives bitwise-identical fits on CPU.
@@ -206,16 +220,43 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         return tags
 
     def _fit(self, X, y, *, incremental: bool, classes=None):
+        """Fit, keeping the estimator consistent whatever goes wrong.
+
+        An error before or without a completed epoch (bad input, divergence in the
+        first epoch, Ctrl-C during validation) leaves the estimator as it was
+        before the call. A fault after at least one completed epoch (divergence,
+        KeyboardInterrupt) is raised after the completed epochs were kept: see
+        :meth:`_fit_unsafe`.
+        """
         before = dict(self.__dict__)
         try:
-            return self._fit_unsafe(X, y, incremental=incremental, classes=classes)
-        except Exception:
+            fault = self._fit_unsafe(X, y, incremental=incremental, classes=classes)
+        except BaseException:
             # Nothing half-fitted: a failed fit leaves the estimator as it was.
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
+        if fault is not None:
+            raise fault
+        return self
 
     def _fit_unsafe(self, X, y, *, incremental, classes):
+        """Validate, train and store the result; return the fault that ended training.
+
+        Faults policy (the README's "Faults during fit"):
+
+        - ``KeyboardInterrupt``: the epochs completed so far are kept (weights at
+          the end of the last one, or the best validation weights with early
+          stopping), the estimator is fitted, a UserWarning says so and the
+          interrupt is re-raised (a grid search stops).
+        - divergence (non-finite loss, gradient, weights or outputs): detected before
+          the optimizer step; the epochs completed before it are kept in the same
+          way and a ``DivergenceError`` (a ``FloatingPointError`` and a
+          ``ValueError``) naming the epoch and batch is raised.
+        - with no completed epoch, either fault leaves the estimator as it was
+          before the call (unfitted for a first fit, the previous model for
+          ``warm_start``/``partial_fit``).
+        """
         name = type(self).__name__
         fitted = hasattr(self, "module_")
         first_pass = not fitted or not (self.warm_start or incremental)
@@ -235,10 +276,15 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         targets, n_outputs = self._encode_targets(y, seqs, first_pass, classes)
         device = resolve_device(self.device)
 
-        rng = check_random_state(self.random_state)
-        generator = torch.Generator().manual_seed(
-            int(rng.randint(np.iinfo(np.int32).max))
-        )
+        generator = torch.Generator()
+        if first_pass:
+            rng = check_random_state(self.random_state)
+            generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        elif hasattr(self, "_generator_state"):
+            # continue the batch order where the last fit left it
+            generator.set_state(self._generator_state)
+        else:  # fitted by an older version: no stored batch order
+            generator.manual_seed(0)
         if first_pass:
             module = self._make_module(
                 seqs.X.shape[2], n_outputs, generator, torch_dtype
@@ -269,20 +315,36 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             sequence=sequence,
             name=name,
         )
-        history = train(
-            module,
-            optimizer,
-            data,
-            config,
-            self._loss,
-            generator,
-            validation=validation,
-            score_fn=self._validation_score,
-        )
+        try:
+            history = train(
+                module,
+                optimizer,
+                data,
+                config,
+                self._loss,
+                generator,
+                validation=validation,
+                score_fn=self._validation_score,
+            )
+        except DivergenceError as exc:  # keep what completed, raise it below
+            history = exc.history
+
+        fault = history.fault
+        if fault is not None and not history.loss_curve:
+            if history.interrupted:
+                warnings.warn(
+                    f"{name}: training interrupted by the user before the first "
+                    "epoch completed; the estimator is left as it was before this "
+                    "call.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            raise fault  # _fit restores the estimator as it was
 
         module.cpu()
         self.module_ = module
         self._optimizer_state = _cpu_state(optimizer.state_dict())
+        self._generator_state = generator.get_state()  # uint8 tensor, for resuming
         self._fit_signature = self._signature()
         old_curve = [] if first_pass else self.loss_curve_
         self.loss_curve_ = old_curve + history.loss_curve
@@ -298,11 +360,18 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             warnings.warn(
                 f"{name}: training interrupted by the user after "
                 f"{len(history.loss_curve)} epochs; the estimator is fitted with the "
-                "best weights so far.",
+                "weights of the last completed epoch (the best validation weights "
+                "with early_stopping). fit(...) with warm_start=True resumes.",
                 UserWarning,
                 stacklevel=3,
             )
-            raise KeyboardInterrupt
+        if isinstance(fault, FloatingPointError):
+            fault.args = (
+                f"{fault} {name} keeps the {len(history.loss_curve)} epochs "
+                f"completed before it (n_iter_={self.n_iter_}).",
+            )
+        if fault is not None:
+            return fault
         if not incremental and not history.converged:
             warnings.warn(
                 f"{name}: reached max_iter={self.max_iter} epochs before the "
@@ -311,7 +380,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        return self
+        return None
 
     def _check_hyperparameters(self, name):
         """Cross-parameter checks that ``_parameter_constraints`` cannot express."""

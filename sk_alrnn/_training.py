@@ -7,6 +7,7 @@ validation score as functions of (outputs, targets, mask).
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -93,6 +94,63 @@ class History:
     best_validation_score: float = -math.inf
     converged: bool = False
     interrupted: bool = False
+    # KeyboardInterrupt or FloatingPointError (divergence) that ended training; the
+    # module, optimizer and generator then hold the last good checkpoint (below).
+    fault: BaseException | None = None
+
+
+@dataclass
+class _Checkpoint:
+    """Weights, optimizer state and generator state at the end of an epoch."""
+
+    epochs: int  # epochs completed in this call
+    weights: dict[str, Tensor]
+    optimizer: dict
+    generator: Tensor
+
+    @classmethod
+    def take(
+        cls, epochs: int, module: nn.Module, optimizer: torch.optim.Optimizer, generator
+    ) -> _Checkpoint:
+        return cls(
+            epochs,
+            _state_copy(module),
+            copy.deepcopy(optimizer.state_dict()),
+            generator.get_state(),
+        )
+
+    def restore(self, module, optimizer, generator, history: History) -> None:
+        """Roll the training state and ``history`` back to this checkpoint."""
+        del history.loss_curve[self.epochs :]
+        del history.validation_scores[self.epochs :]
+        scores = history.validation_scores
+        history.best_validation_score = max(scores, default=-math.inf)
+        module.load_state_dict(self.weights)
+        optimizer.load_state_dict(self.optimizer)
+        generator.set_state(self.generator)
+
+
+class _Diverged(Exception):
+    """Raised inside the loop; becomes the DivergenceError in History.fault."""
+
+
+class DivergenceError(FloatingPointError, ValueError):
+    """Training diverged: a non-finite loss, gradient, weight or output.
+
+    A ``FloatingPointError`` (what went wrong) and a ``ValueError`` (the usual
+    cause is a hyperparameter or input scale that does not suit the data, and
+    sklearn's tools treat bad values as ``ValueError``).
+
+    ``history`` (set by :func:`train`) is the History of the training it ended:
+    the epochs completed before it.
+
+    Examples
+    --------
+    >>> issubclass(DivergenceError, FloatingPointError)
+    True
+    >>> issubclass(DivergenceError, ValueError)
+    True
+    """
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -154,22 +212,39 @@ def train(
     Without early stopping, training stops once the training loss has not improved
     by ``tol`` for ``n_iter_no_change`` epochs (``History.converged``). With
     ``validation`` data, the validation score decides instead and the best weights
-    are restored at the end. A non-finite loss or weight raises
-    ``FloatingPointError`` naming the epoch. ``KeyboardInterrupt`` ends training
-    (best weights restored) with ``History.interrupted`` set.
+    are restored at the end.
+
+    Faults end training and land in ``History.fault``:
+
+    - divergence: a non-finite loss or gradient norm is caught before
+      ``optimizer.step()``; non-finite weights at the end of an epoch, or outputs
+      that overflow after the last step, count too. Raises
+      :class:`DivergenceError` (a ``FloatingPointError``) naming the epoch (and
+      batch); its ``history`` attribute is the History.
+    - ``KeyboardInterrupt``: returns with ``fault`` set to the interrupt and
+      ``History.interrupted`` set; the caller decides whether to re-raise.
+
+    After a fault, ``module``, ``optimizer`` and ``generator`` are rolled back to
+    the end of the last completed epoch (the state they came in with when no epoch
+    completed), ``loss_curve`` lists the completed epochs only, and with
+    validation data the best weights seen are restored as usual. Resuming from
+    that state therefore replays the faulty epoch exactly.
     """
     history = History()
     n = len(data)
     batch_size = min(config.batch_size, n)
+    n_batches = math.ceil(n / batch_size)
     best_state = None
     no_improvement = 0
+    last = _Checkpoint.take(0, module, optimizer, generator)
+    previous = last
     module.train()
     try:
         for epoch in range(1, config.max_iter + 1):
             start = time.perf_counter()
             order = torch.randperm(n, generator=generator)  # CPU, local generator
-            total = torch.zeros((), dtype=data.X.dtype, device=data.X.device)
-            for begin in range(0, n, batch_size):
+            total = torch.zeros((), dtype=torch.float64, device=data.X.device)
+            for batch, begin in enumerate(range(0, n, batch_size), start=1):
                 idx = order[begin : begin + batch_size]
                 X, lengths, y, mask = data.batch(idx, config.sequence)
                 out = module(X, lengths, sequence=config.sequence)
@@ -180,29 +255,42 @@ def train(
                     objective = loss + penalty
                 optimizer.zero_grad(set_to_none=True)
                 objective.backward()
-                if config.clip_grad_norm is not None:
-                    nn.utils.clip_grad_norm_(module.parameters(), config.clip_grad_norm)
+                norm = _clip_gradients(module, config.clip_grad_norm)
+                loss = loss.detach()
+                # One host sync per batch: a step with a non-finite loss or
+                # gradient would poison the weights and Adam's moments.
+                if not bool(torch.isfinite(loss) & torch.isfinite(norm)):
+                    raise _Diverged(
+                        f"epoch {epoch} (batch {batch} of {n_batches}): the "
+                        f"training loss was {float(loss):.6g} and the gradient norm "
+                        f"{float(norm):.6g}, so the step was not taken"
+                    )
                 optimizer.step()
-                total = total + loss.detach() * len(idx)
-            epoch_loss = float(total) / n  # one host sync per epoch
+                total = total + loss.double() * len(idx)
+            epoch_loss = float(total) / n  # float64 sum: finite batch losses stay so
             if not (math.isfinite(epoch_loss) and _all_finite(module)):
-                raise _diverged(config, epoch, f"the training loss became {epoch_loss}")
-            history.loss_curve.append(epoch_loss)
+                raise _Diverged(f"epoch {epoch}: the weights became non-finite")
             message = f"Epoch {epoch}/{config.max_iter}: loss={epoch_loss:.6g}"
+            score = None
             if validation is not None and score_fn is not None:
                 module.eval()
                 val_out = _predict(module, validation, config.sequence)
                 val_mask = validation.mask() if config.sequence else None
                 score = score_fn(val_out, validation.y, val_mask)
                 module.train()
-                history.validation_scores.append(score)
                 message += f", validation score={score:.6g}"
+            checkpoint = _Checkpoint.take(epoch, module, optimizer, generator)
+            # The epoch is complete: record it and move the checkpoints on.
+            history.loss_curve.append(epoch_loss)
+            if score is not None:
+                history.validation_scores.append(score)
                 improved = score > history.best_validation_score + config.tol
                 if score > history.best_validation_score:
                     history.best_validation_score = score
-                    best_state = _state_copy(module)
+                    best_state = checkpoint.weights
             else:
                 improved = epoch_loss < history.best_loss - config.tol
+            previous, last = last, checkpoint
             history.best_loss = min(history.best_loss, epoch_loss)
             no_improvement = 0 if improved else no_improvement + 1
             if config.verbose:
@@ -210,21 +298,54 @@ def train(
             if no_improvement >= config.n_iter_no_change:
                 history.converged = True
                 break
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         history.interrupted = True
+        history.fault = exc
+        last.restore(module, optimizer, generator, history)
+    except _Diverged as exc:
+        history.fault = _diverged(config, str(exc))
+        last.restore(module, optimizer, generator, history)
     if best_state is not None:
         module.load_state_dict(best_state)
     module.eval()
-    if not history.interrupted and not _outputs_finite(module, data, config):
-        # The last optimizer step can leave finite weights whose outputs overflow.
+    if history.loss_curve and not _outputs_finite(module, data, config):
+        # The last optimizer step can leave finite weights whose outputs overflow:
+        # the last completed epoch diverged after all.
         epoch = len(history.loss_curve)
-        raise _diverged(config, epoch, "the model's outputs overflowed after it")
+        previous.restore(module, optimizer, generator, history)
+        history.converged = False
+        if not history.interrupted:  # an interrupt must still stop the caller
+            history.fault = _diverged(
+                config, f"epoch {epoch}: the model's outputs overflowed after it"
+            )
+    if isinstance(history.fault, DivergenceError):
+        history.fault.history = history
+        raise history.fault
     return history
 
 
-def _diverged(config: TrainConfig, epoch: int, what: str) -> FloatingPointError:
-    return FloatingPointError(
-        f"{config.name}: training diverged in epoch {epoch}: {what}. Lower "
+def _clip_gradients(module: nn.Module, max_norm: float | None) -> Tensor:
+    """Total gradient norm (float64, cannot overflow); clip to ``max_norm`` if set.
+
+    Unlike ``clip_grad_norm_``, a non-finite norm leaves the gradients alone; the
+    caller refuses the step instead.
+    """
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return torch.zeros((), dtype=torch.float64)
+    norms = [torch.linalg.vector_norm(g, dtype=torch.float64) for g in grads]
+    total = torch.linalg.vector_norm(torch.stack(norms))
+    if max_norm is not None:
+        # min(1, max_norm / norm) without a host sync; nan/inf norms are caught later
+        scale = (max_norm / (total + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(scale.to(g.dtype))
+    return total
+
+
+def _diverged(config: TrainConfig, what: str) -> DivergenceError:
+    return DivergenceError(
+        f"{config.name}: training diverged in {what}. Lower "
         f"learning_rate_init (now {config.learning_rate_init}) or clip_grad_norm "
         f"(now {config.clip_grad_norm}), or scale X and y (e.g. StandardScaler)."
     )

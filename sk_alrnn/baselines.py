@@ -49,6 +49,8 @@ class RNNModule(nn.Module):
     ) -> None:
         super().__init__()
         self.cell = cell
+        self.n_features = n_features  # K and O, as on ALRNN (read by persistence)
+        self.n_outputs = n_outputs
         kwargs = {"nonlinearity": "tanh"} if cell == "tanh" else {}
         self.rnn = _CELLS[cell](n_features, n_hidden, batch_first=True, **kwargs)
         self.readout = nn.Linear(n_hidden, n_outputs)

@@ -11,8 +11,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.utils.validation import check_is_fitted
+from sklearn.exceptions import ConvergenceWarning
 
 from sk_alrnn import ALRNNClassifier, ALRNNRegressor
 
@@ -285,70 +284,7 @@ def test_verbose_prints_one_line_per_epoch(
         assert ("validation" in line) == early_stopping
 
 
-# -- divergence and interrupts
-@pytest.mark.parametrize("Est", ESTIMATORS)
-def test_divergence_raises_and_leaves_estimator_unfitted(Est, fast_params, seq_data):
-    est = Est(**{**fast_params, "learning_rate_init": 1e6, "clip_grad_norm": None})
-    with pytest.raises(
-        FloatingPointError, match=r"diverged in epoch \d+.*Lower learning_rate_init"
-    ):
-        est.fit(seq_data[0], _target(Est, seq_data))
-    with pytest.raises(NotFittedError):
-        check_is_fitted(est)
-    assert not hasattr(est, "n_features_in_")
-    assert not hasattr(est, "loss_curve_")
-
-
-def test_divergent_warm_start_keeps_previous_model(fast_params, seq_data):
-    X, y, _ = seq_data
-    reg = ALRNNRegressor(**{**fast_params, "warm_start": True}).fit(X, y)
-    before, curve = reg.predict(X), list(reg.loss_curve_)
-    reg.set_params(learning_rate_init=1e6, clip_grad_norm=None)
-    with pytest.raises(FloatingPointError, match=r"epoch 1\b"):
-        reg.fit(X, y)
-    assert np.array_equal(reg.predict(X), before)
-    assert reg.loss_curve_ == curve
-
-
-@pytest.mark.parametrize("Est", ESTIMATORS)
-def test_keyboard_interrupt_keeps_fitted_model_warns_and_reraises(
-    Est, fast_params, seq_data
-):
-    X = seq_data[0]
-    est = Est(**{**fast_params, "batch_size": len(X), "max_iter": 10})
-    calls = _interrupt_on_call(est, 3)  # one batch per epoch: stop in epoch 3
-    with pytest.warns(UserWarning, match=r"interrupted by the user after 2 epochs"):
-        with pytest.raises(KeyboardInterrupt):
-            est.fit(X, _target(Est, seq_data))
-    assert len(calls) == 3
-    check_is_fitted(est)
-    assert est.n_iter_ == len(est.loss_curve_) == 2
-    assert est.predict(X).shape == (len(X),)
-
-
-def test_keyboard_interrupt_restores_best_weights(fast_params, seq_data):
-    X, y, _ = seq_data
-    reg = ALRNNRegressor(
-        **{
-            **fast_params,
-            "dtype": "float64",
-            "batch_size": len(X),
-            "max_iter": 20,
-            "early_stopping": True,
-            "validation_fraction": 0.25,
-            "learning_rate_init": 0.05,
-        }
-    )
-    _interrupt_on_call(reg, 8)
-    with pytest.warns(UserWarning, match="interrupted"):
-        with pytest.raises(KeyboardInterrupt):
-            reg.fit(X, y)
-    assert len(reg.validation_scores_) == 7
-    assert reg.best_validation_score_ == max(reg.validation_scores_)
-    n_val = math.ceil(0.25 * len(X))
-    assert reg.score(X[-n_val:], y[-n_val:]) == pytest.approx(
-        reg.best_validation_score_, abs=1e-9
-    )
+# Divergence and Ctrl-C: tests/test_faults.py
 
 
 # -- devices and dtypes
@@ -425,16 +361,3 @@ def test_partial_fit_rejects_changed_classes():
     with pytest.raises(ValueError, match="same classes"):
         clf.partial_fit(X, y, classes=["a", "b", "c"])
     np.testing.assert_array_equal(clf.classes_, ["a", "b"])
-
-
-def test_outputs_that_overflow_after_the_last_step_are_divergence():
-    """Finite but huge weights after the final step must not give a NaN model."""
-    from sk_alrnn.datasets import make_addition_problem
-
-    X, y = make_addition_problem(32, 20, random_state=0)
-    reg = ALRNNRegressor(
-        n_hidden=16, n_nonlinear=2, max_iter=1, learning_rate_init=1e30, random_state=0
-    )
-    with pytest.raises(FloatingPointError, match="epoch 1"):
-        reg.fit(X, y)
-    assert not hasattr(reg, "module_")

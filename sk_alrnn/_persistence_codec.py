@@ -1,0 +1,411 @@
+"""Encode estimators to JSON plus tensors and decode them back, checked.
+
+The codec of :mod:`sk_alrnn.persistence`: :func:`encode_estimator` turns an
+allowlisted estimator into JSON nodes and a dict of CPU tensors;
+:func:`decode_estimator` rebuilds the estimator from those, rebuilding its network
+with the estimator's own code and checking the JSON against the tensors and the
+fitted attributes against the network. The file format (header, digest, atomic
+write) is not its job.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import torch
+
+from sk_alrnn._version import __version__
+
+_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")  # attribute names; no dunders
+_MAX_TEXT_BYTES = 256 * 2**20  # largest str/object array a file may decode to
+
+
+def estimator_classes() -> dict[str, type]:
+    """The allowlist: file name of a class -> the class (never imported by name)."""
+    from sk_alrnn._classifier import ALRNNClassifier
+    from sk_alrnn._regressor import ALRNNRegressor
+    from sk_alrnn.baselines import RNNClassifier, RNNRegressor
+
+    classes = {
+        "sk_alrnn.ALRNNRegressor": ALRNNRegressor,
+        "sk_alrnn.ALRNNClassifier": ALRNNClassifier,
+        "sk_alrnn.baselines.RNNRegressor": RNNRegressor,
+        "sk_alrnn.baselines.RNNClassifier": RNNClassifier,
+    }
+    try:
+        from sk_alrnn.forecasting import ALRNNForecaster
+    except ImportError:  # pragma: no cover - the forecasting package is optional
+        pass
+    else:
+        if hasattr(ALRNNForecaster, "fit"):
+            classes["sk_alrnn.forecasting.ALRNNForecaster"] = ALRNNForecaster
+    return classes
+
+
+# -- encoding ----------------------------------------------------------------------
+def encode_estimator(estimator) -> tuple[dict, dict[str, torch.Tensor]]:
+    """The JSON ``estimator``, ``params`` and ``attributes`` and their tensors."""
+    names = {cls: name for name, cls in estimator_classes().items()}
+    cls = type(estimator)
+    if cls not in names:
+        raise TypeError(
+            f"sk_alrnn.save got a {cls.__module__}.{cls.__qualname__}; it saves only "
+            f"{sorted(names.values())} (exactly these classes, not subclasses). "
+            "Use joblib/pickle for other objects, and load those only from trusted "
+            "sources."
+        )
+    enc = _Encoder()
+    params = estimator.get_params(deep=False)
+    body = {
+        "estimator": names[cls],
+        "params": {k: enc.encode(v, k) for k, v in params.items()},
+        "attributes": {},
+    }
+    for name, value in vars(estimator).items():
+        if name in params:
+            continue
+        if not _NAME.match(name):
+            raise TypeError(f"sk_alrnn.save: cannot save attribute {name!r}.")
+        if isinstance(value, torch.nn.Module):
+            body["attributes"][name] = enc.module(value, name)
+        else:
+            body["attributes"][name] = enc.encode(value, name)
+    return body, enc.tensors
+
+
+class _Encoder:
+    """Turns attribute values into JSON nodes; numbers go to ``self.tensors``.
+
+    A node is a JSON null, bool, int, str, float (finite), list, or an object
+    tagged by ``"$type"``: float (non-finite), tuple, dict, ndarray, scalar (a
+    numpy scalar, stored as a 0-d ndarray), tensor, generator, random_state,
+    device, module.
+    """
+
+    def __init__(self) -> None:
+        self.tensors: dict[str, torch.Tensor] = {}
+
+    def tensor(self, t: torch.Tensor, path: str) -> dict:
+        key = path if path not in self.tensors else f"{path}#{len(self.tensors)}"
+        # A private contiguous CPU copy: safetensors refuses shared memory.
+        self.tensors[key] = t.detach().to("cpu", copy=True).contiguous()
+        return {"tensor": key, "dtype": dtype_name(t.dtype), "shape": list(t.shape)}
+
+    def encode(self, v, path: str):
+        if v is None or type(v) in (bool, int, str):
+            return v
+        if type(v) is float:
+            return v if math.isfinite(v) else {"$type": "float", "value": repr(v)}
+        if type(v) is list:
+            return [self.encode(x, f"{path}.{i}") for i, x in enumerate(v)]
+        if type(v) is tuple:
+            items = [self.encode(x, f"{path}.{i}") for i, x in enumerate(v)]
+            return {"$type": "tuple", "items": items}
+        if type(v) is dict:
+            items = [
+                [self.encode(k, path), self.encode(x, f"{path}.{k}")]
+                for k, x in v.items()
+            ]
+            return {"$type": "dict", "items": items}
+        if isinstance(v, np.generic) and v.dtype.kind in "biufU":
+            node = self.encode(np.asarray(v), path)
+            return {**node, "$type": "scalar"}
+        if type(v) is np.ndarray:
+            return self.array(v, path)
+        if type(v) is torch.Tensor and v.layout == torch.strided:
+            return {"$type": "tensor", **self.tensor(v, path)}
+        if type(v) is torch.Generator and v.device.type == "cpu":
+            return {"$type": "generator", **self.tensor(v.get_state(), path)}
+        if type(v) is np.random.RandomState:
+            state = self.encode(v.get_state(legacy=True), path)
+            return {"$type": "random_state", "state": state}
+        if type(v) is torch.device:
+            return {"$type": "device", "value": str(v)}
+        raise TypeError(
+            f"sk_alrnn.save cannot store attribute {path!r} of type "
+            f"{type(v).__module__}.{type(v).__qualname__}: supported are None, bool, "
+            "int, float, str, lists, tuples and dicts of those, numpy arrays and "
+            "scalars, CPU torch tensors and generators, RandomState, torch.device and "
+            "the fitted module_."
+        )
+
+    def array(self, a: np.ndarray, path: str) -> dict:
+        if a.dtype.kind in "biuf":
+            # a native-endian C-ordered copy; keeps 0-d arrays 0-d
+            native = np.array(a, dtype=a.dtype.newbyteorder("="), order="C")
+            node = self.tensor(torch.from_numpy(native), path)
+            return {"$type": "ndarray", **node}  # torch names dtypes as numpy does
+        if a.dtype.kind in "UO":
+            items = [x.item() if isinstance(x, np.generic) else x for x in a.ravel()]
+            data = [self.encode(x, path) for x in items]
+            if a.dtype.kind == "O" and any(isinstance(x, (dict, list)) for x in data):
+                raise TypeError(
+                    f"sk_alrnn.save: the object array {path!r} may hold only None, "
+                    "bool, int, float and str."
+                )
+            dtype = "object" if a.dtype.kind == "O" else a.dtype.str
+            return {
+                "$type": "ndarray",
+                "dtype": dtype,
+                "shape": list(a.shape),
+                "data": data,
+            }
+        raise TypeError(
+            f"sk_alrnn.save cannot store the {a.dtype} array {path!r}: supported are "
+            "bool, integer, float, str and object (of str/numbers) arrays."
+        )
+
+    def module(self, m: torch.nn.Module, path: str) -> dict:
+        """A fitted network: its sizes and its state_dict (rebuilt by _make_module)."""
+        dtypes = {p.dtype for p in m.parameters()}
+        if len(dtypes) != 1 or not hasattr(m, "n_features"):
+            raise TypeError(
+                f"sk_alrnn.save cannot store the module {path!r}: it needs one float "
+                "dtype and n_features / n_outputs attributes."
+            )
+        state = {k: self.tensor(t, f"{path}.{k}") for k, t in m.state_dict().items()}
+        return {
+            "$type": "module",
+            "n_features": int(m.n_features),
+            "n_outputs": int(m.n_outputs),
+            "dtype": dtype_name(dtypes.pop()),
+            "training": bool(m.training),
+            "state": state,
+        }
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``torch.float32`` -> ``"float32"``: the dtype names the file stores."""
+    return str(dtype).removeprefix("torch.")
+
+
+# -- decoding ----------------------------------------------------------------------
+def decode_estimator(header: dict, tensors: dict[str, torch.Tensor]):
+    """The estimator that ``header`` (checked by the caller) and ``tensors`` describe.
+
+    Raises ``ValueError`` (or another exception, which the caller wraps) when the
+    JSON is malformed, disagrees with the tensors or leaves one unused, or the
+    fitted attributes disagree with the network.
+    """
+    return _Decoder(tensors).estimator(header)
+
+
+class _Decoder:
+    """JSON nodes -> values; every tensor of the file must be used exactly once."""
+
+    def __init__(self, tensors: dict[str, torch.Tensor]) -> None:
+        self.tensors = tensors
+        self.used: set[str] = set()
+
+    def estimator(self, header: dict):
+        classes = estimator_classes()
+        name = header["estimator"]
+        if name not in classes:
+            raise ValueError(
+                f"unknown estimator class {name!r}; this sk_alrnn loads only "
+                f"{sorted(classes)}."
+            )
+        cls = classes[name]
+        params, attributes = header["params"], header["attributes"]
+        if not isinstance(params, dict) or not isinstance(attributes, dict):
+            raise ValueError("'params' and 'attributes' must be JSON objects.")
+        unknown = set(params) - set(cls._get_param_names())
+        if unknown:
+            raise ValueError(
+                f"unknown parameters {sorted(unknown)} for {cls.__name__} (written by "
+                f"sk_alrnn {header['library_version']!r}, this is {__version__})."
+            )
+        est = cls(**{k: self.value(v, k) for k, v in params.items()})
+        for attr, node in attributes.items():
+            if not _NAME.match(attr) or attr in params or hasattr(cls, attr):
+                raise ValueError(
+                    f"invalid attribute name {attr!r} (not an identifier, a dunder, "
+                    f"a parameter or a name defined by {cls.__name__})."
+                )
+            if isinstance(node, dict) and node.get("$type") == "module":
+                vars(est)[attr] = self.module(node, est, attr)
+            else:
+                vars(est)[attr] = self.value(node, attr)
+        unused = set(self.tensors) - self.used
+        if unused:
+            raise ValueError(f"tensors {sorted(unused)} are not described by the JSON.")
+        _check_consistency(est)
+        return est
+
+    def tensor(self, node: dict, path: str) -> torch.Tensor:
+        keys = {"tensor", "dtype", "shape"}
+        _expect_keys(node, {*keys, "$type"} if "$type" in node else keys, path)
+        key, dtype, shape = node["tensor"], node["dtype"], node["shape"]
+        if key not in self.tensors or key in self.used:
+            raise ValueError(f"{path!r} refers to a missing or reused tensor {key!r}.")
+        self.used.add(key)
+        t = self.tensors[key]
+        if dtype_name(t.dtype) != dtype or list(t.shape) != shape:
+            raise ValueError(
+                f"tensor {key!r} is {dtype_name(t.dtype)} {list(t.shape)}, the JSON "
+                f"says {dtype} {shape}."
+            )
+        return t
+
+    def value(self, node, path: str):
+        if node is None or type(node) in (bool, int, float, str):
+            return node
+        if type(node) is list:
+            return [self.value(x, f"{path}.{i}") for i, x in enumerate(node)]
+        if type(node) is not dict:
+            raise ValueError(f"{path!r}: unexpected JSON value {node!r}.")
+        kind = node.get("$type")
+        if kind == "float":
+            _expect_keys(node, {"$type", "value"}, path)
+            if node["value"] not in ("inf", "-inf", "nan"):
+                raise ValueError(f"{path!r}: invalid float {node['value']!r}.")
+            return float(node["value"])
+        if kind in ("tuple", "dict"):
+            _expect_keys(node, {"$type", "items"}, path)
+            if type(node["items"]) is not list:
+                raise ValueError(f"{path!r}: {kind} items must be a JSON list.")
+        if kind == "tuple":
+            return tuple(self.value(node["items"], path))
+        if kind == "dict":
+            pairs = self.value(node["items"], path)
+            if not all(type(p) is list and len(p) == 2 for p in pairs):
+                raise ValueError(f"{path!r}: dict items must be [key, value] pairs.")
+            return dict(pairs)
+        if kind in ("ndarray", "scalar"):
+            arr = self.array(node, path)
+            return arr[()] if kind == "scalar" else arr
+        if kind == "tensor":
+            return self.tensor(node, path).clone()
+        if kind == "generator":
+            gen = torch.Generator()
+            gen.set_state(self.tensor(node, path).clone())
+            return gen
+        if kind == "random_state":
+            _expect_keys(node, {"$type", "state"}, path)
+            rs = np.random.RandomState()
+            rs.set_state(self.value(node["state"], path))
+            return rs
+        if kind == "device":
+            _expect_keys(node, {"$type", "value"}, path)
+            return torch.device(str(node["value"]))
+        raise ValueError(f"{path!r}: unknown node type {kind!r}.")
+
+    def array(self, node: dict, path: str) -> np.ndarray:
+        if "tensor" in node:
+            return self.tensor(node, path).numpy().copy()
+        _expect_keys(node, {"$type", "dtype", "shape", "data"}, path)
+        shape, data = node["shape"], self.value(node["data"], path)
+        if (
+            type(shape) is not list
+            or not all(type(s) is int and s >= 0 for s in shape)
+            or math.prod(shape) != len(data)
+        ):
+            raise ValueError(
+                f"{path!r}: shape {shape} does not fit {len(data)} values."
+            )
+        dtype = np.dtype(node["dtype"] if node["dtype"] != "object" else object)
+        if dtype.kind not in "UO" or dtype.itemsize * len(data) > _MAX_TEXT_BYTES:
+            raise ValueError(f"{path!r}: unexpected dtype {node['dtype']!r}.")
+        arr = np.empty(len(data), dtype=dtype)
+        arr[:] = data
+        return arr.reshape(shape)
+
+    def module(self, node: dict, est, path: str) -> torch.nn.Module:
+        keys = {"$type", "n_features", "n_outputs", "dtype", "training", "state"}
+        _expect_keys(node, keys, path)
+        n_features, n_outputs = node["n_features"], node["n_outputs"]
+        dtype = node["dtype"]
+        if not all(type(n) is int and n >= 1 for n in (n_features, n_outputs)):
+            raise ValueError(f"{path!r}: n_features and n_outputs must be ints >= 1.")
+        if dtype not in ("float32", "float64") or type(node["state"]) is not dict:
+            raise ValueError(f"{path!r}: invalid dtype {dtype!r} or state.")
+        torch_dtype = getattr(torch, dtype)
+        state = {k: self.tensor(v, f"{path}.{k}") for k, v in node["state"].items()}
+
+        def build():
+            gen = torch.Generator().manual_seed(0)
+            return _make_module(est, n_features, n_outputs, gen, torch_dtype)
+
+        with torch.device("meta"):  # shapes first, without allocating anything
+            expected = {k: (v.dtype, v.shape) for k, v in build().state_dict().items()}
+        found = {k: (v.dtype, v.shape) for k, v in state.items()}
+        if found != expected:
+            raise ValueError(
+                f"{path!r}: the saved weights {_shapes(found)} do not fit the network "
+                f"that the parameters describe {_shapes(expected)}."
+            )
+        module = build()
+        module.load_state_dict(state, strict=True)
+        return module.train(bool(node["training"]))
+
+
+def _make_module(est, n_features, n_outputs, generator, dtype) -> torch.nn.Module:
+    """The estimator's own fresh network; an ALRNN for those without the hook."""
+    if hasattr(est, "_make_module"):
+        return est._make_module(n_features, n_outputs, generator, dtype)
+    from sk_alrnn._model import ALRNN
+
+    return ALRNN(
+        n_features,
+        est.n_hidden,
+        est.n_nonlinear,
+        n_outputs,
+        generator=generator,
+        dtype=dtype,
+    )
+
+
+def _shapes(state: dict) -> dict:
+    return {k: [dtype_name(d), list(s)] for k, (d, s) in sorted(state.items())}
+
+
+def _expect_keys(node, keys: set, path: str) -> None:
+    if type(node) is not dict or set(node) != keys:
+        got = sorted(node) if isinstance(node, dict) else type(node).__name__
+        raise ValueError(f"{path!r}: expected keys {sorted(keys)}, got {got}.")
+
+
+def _check_consistency(est) -> None:
+    """Fitted attributes agree with the network (the class-independent facts)."""
+    module = vars(est).get("module_")
+    if module is None:
+        return
+    checks = []
+    if hasattr(est, "n_features_in_") and hasattr(module, "n_features"):
+        checks.append(("n_features_in_", est.n_features_in_, module.n_features))
+    if hasattr(est, "classes_"):
+        n = len(est.classes_)
+        checks.append(("classes_", 1 if n == 2 else n, module.n_outputs))
+    if hasattr(est, "n_outputs_"):
+        checks.append(("n_outputs_", est.n_outputs_, module.n_outputs))
+        for name in ("_y_mean", "_y_scale"):
+            if hasattr(est, name):
+                shape = np.shape(getattr(est, name))
+                checks.append((name, (est.n_outputs_,), shape))
+    for name, want, got in checks:
+        if want != got:
+            raise ValueError(f"{name} implies {want} but the network has {got}.")
+    state = vars(est).get("_optimizer_state")
+    if state is not None:
+        _check_optimizer(state, list(module.parameters()))
+
+
+def _check_optimizer(state, params: list) -> None:
+    if not isinstance(state, dict) or set(state) != {"state", "param_groups"}:
+        raise ValueError("_optimizer_state is not a torch optimizer state_dict.")
+    ids = [i for g in state["param_groups"] for i in g.get("params", [])]
+    if ids != list(range(len(params))):
+        raise ValueError(
+            f"_optimizer_state lists parameters {ids}, not 0..{len(params) - 1}."
+        )
+    for i, slots in state["state"].items():
+        if type(i) is not int or not 0 <= i < len(params) or type(slots) is not dict:
+            raise ValueError(f"_optimizer_state has an invalid entry for {i!r}.")
+        for slot, t in slots.items():
+            if isinstance(t, torch.Tensor) and t.dim() and t.shape != params[i].shape:
+                raise ValueError(
+                    f"_optimizer_state {slot} of parameter {i} has shape "
+                    f"{list(t.shape)}, the parameter {list(params[i].shape)}."
+                )
