@@ -3,7 +3,7 @@
 Shapes: B batch, T time steps, K input features, M latent units (``n_hidden``),
 P nonlinear ReLU units (``n_nonlinear``, the last P of the M units), O outputs.
 
-    z_t = A z_{t-1} + W phi(z_{t-1}) + C s_t + h,   z_0 = 0
+    z_t = A z_{t-1} + W phi(z_{t-1}) + C s_t + h,   z_0 = 0 (or a given initial state)
     y_t = B z_t + b
 
 ``A`` is diagonal and non-zero only on the P ReLU units (a linear unit's
@@ -88,20 +88,49 @@ class ALRNN(nn.Module):
         zeros = self.a.new_zeros(self.n_hidden - self.n_nonlinear)
         return torch.cat([zeros, self.a])  # (M,)
 
-    def latents(self, X: Tensor, lengths: Tensor | None = None) -> Tensor:
-        """Latent trajectory ``Z`` (B, T, M) for inputs ``X`` (B, T, K); z_0 = 0.
+    def latents(
+        self, X: Tensor, lengths: Tensor | None = None, z0: Tensor | None = None
+    ) -> Tensor:
+        """Latent trajectory ``Z`` (B, T, M) for inputs ``X`` (B, T, K).
 
-        Steps at or after ``lengths[b]`` (when given) are zero.
+        The state starts at ``z0`` (B, M), zeros when omitted. Steps at or after
+        ``lengths[b]`` (when given) are zero.
         """
         n_batch, n_steps, n_features = X.shape
         # One addmm over all steps: (B*T, K) @ (K, M) + h -> (B*T, M); its backward
         # computes dC as (K, B*T) @ (B*T, M), far faster than the skinny transpose.
         U = torch.addmm(self.h, X.reshape(-1, n_features), self.C.T)
         U = U.view(n_batch, n_steps, self.n_hidden)  # (B, T, M)
-        return rollout(U, self.A, self.W, self.n_nonlinear, lengths=lengths)
+        return rollout(U, self.A, self.W, self.n_nonlinear, z0=z0, lengths=lengths)
+
+    def step(self, z: Tensor, x: Tensor) -> Tensor:
+        """One update: state ``z_t`` (B, M) from ``z_{t-1}`` (B, M) and ``x_t`` (B, K).
+
+        A plain autograd step, for loops that choose each input from the previous
+        output (teacher forcing, free-running forecasts).
+
+        Examples
+        --------
+        >>> import torch
+        >>> net = ALRNN(2, 4, 1, 2, generator=torch.Generator().manual_seed(0))
+        >>> X = torch.randn(3, 5, 2, generator=torch.Generator().manual_seed(1))
+        >>> z = torch.zeros(3, 4)
+        >>> for x in X.unbind(1):
+        ...     z = net.step(z, x)
+        >>> torch.allclose(z, net.latents(X)[:, -1], atol=1e-6)
+        True
+        """
+        n_linear = self.n_hidden - self.n_nonlinear  # never slice with -P
+        phi = torch.cat([z[:, :n_linear], z[:, n_linear:].clamp_min(0.0)], dim=1)
+        return self.A * z + phi @ self.W.T + x @ self.C.T + self.h  # (B, M)
 
     def forward(
-        self, X: Tensor, lengths: Tensor | None = None, *, sequence: bool = False
+        self,
+        X: Tensor,
+        lengths: Tensor | None = None,
+        *,
+        sequence: bool = False,
+        z0: Tensor | None = None,
     ) -> Tensor:
         """Readout at each sequence's last valid step, or at every step.
 
@@ -113,8 +142,10 @@ class ALRNN(nn.Module):
             Valid steps per sequence; all T when omitted.
         sequence : bool, default=False
             Return outputs for every step (B, T, O) instead of the last (B, O).
+        z0 : Tensor of shape (B, M), optional
+            Initial state; zeros when omitted.
         """
-        Z = self.latents(X, lengths)  # (B, T, M)
+        Z = self.latents(X, lengths, z0)  # (B, T, M)
         if sequence:
             return Z @ self.B.T + self.b  # (B, T, O)
         if lengths is None:
