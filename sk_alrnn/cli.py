@@ -1,12 +1,15 @@
 """Command line: ``python -m sk_alrnn [sweep] [options]``.
 
-``sweep`` (the default) answers the package's question on Hochreiter's adding
-problem: how many ReLU units P does an AL-RNN need? It fits one
-:class:`~sk_alrnn.ALRNNRegressor` per value of ``n_nonlinear`` on the same
-training sequences, scores each on held-out sequences and prints a table, a
-one-line conclusion and, on request, a JSON file and a score-vs-P plot.
+``sweep`` (the default) answers the package's question on one of the papers'
+tasks (``--task``: the adding problem by default, the copy task, contextual
+integration or sequential digits): how many ReLU units P does an AL-RNN need?
+It fits one AL-RNN per value of ``--n-nonlinear`` and scores each on held-out
+sequences (one split, or ``--cv`` folds), shows a progress bar over the fits,
+prints a table and a one-line conclusion and, on request, writes a JSON file and
+a score-vs-P plot. The tasks and their default settings live in
+:mod:`sk_alrnn._task_suite`.
 
-Shapes: N sequences, T time steps, K = 2 features per step, M latent units,
+Shapes: N sequences, T time steps, K features per step, M latent units,
 P nonlinear (ReLU) units.
 """
 
@@ -18,31 +21,32 @@ import json
 import math
 import platform
 import sys
-import time
-import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import r2_score
-from sklearn.model_selection import train_test_split
+from joblib import parallel_config
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from tqdm.auto import tqdm
 
-from sk_alrnn import ALRNNRegressor, __version__
-from sk_alrnn.datasets import make_addition_problem
+from sk_alrnn import __version__
+from sk_alrnn._task_suite import TASKS, Task, get_task
+from sk_alrnn.model_selection import fit_and_score, sweep_nonlinearity
 
 _TOP_LEVEL_FLAGS = ("-h", "--help", "--version")  # everything else: a sweep option
 _PLOT_HINT = 'pip install "sk-alrnn[plot]"'
+_DEFAULT_P = [0, 1, 2, 4, 8]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``sk_alrnn`` command line.
 
     Without a subcommand (or with options only) ``sweep`` runs: one AL-RNN per
-    value of ``--n-nonlinear`` on the adding problem, each scored by R^2 on the
-    held-out share ``--test-size`` of the ``--n-samples`` sequences.
-    ``python -m sk_alrnn --help`` and ``python -m sk_alrnn sweep --help`` list
+    value of ``--n-nonlinear`` on ``--task`` (default: the adding problem), each
+    scored on the held-out share ``--test-size`` of the sequences, or by
+    ``--cv``-fold cross-validation. ``python -m sk_alrnn sweep --help`` lists
     the options.
 
     Parameters
@@ -53,25 +57,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success. Bad arguments raise ``SystemExit(2)`` (from
-        argparse) after printing a usage message to stderr.
+        Exit status: 0 on success, 1 if training diverged. Bad arguments raise
+        ``SystemExit(2)`` after a one-line message on stderr.
 
     Examples
     --------
     A tiny sweep (one epoch on 32 sequences, about a second); the table's
     numbers depend on the platform, so they are elided here:
 
-    >>> main(["sweep", "--n-nonlinear", "0,2", "--n-hidden", "4",
+    >>> main(["sweep", "--n-nonlinear", "0", "2", "--n-hidden", "4",
     ...       "--max-iter", "1", "--n-samples", "40"])  # doctest: +ELLIPSIS
-    AL-RNN nonlinearity sweep on the adding problem: T=20, 32 train / 8 test sequences
-    n_hidden=4, max_iter=1, learning_rate_init=0.01, random_state=0
+    AL-RNN nonlinearity sweep: adding problem (gating): sum of the 2 marked values
+    T=20, 32 train / 8 test sequences, n_hidden=4, max_iter=1, ...
     <BLANKLINE>
-    n_nonlinear  test R^2  epochs  fit [s]
-    -----------  --------  ------  -------
+    n_nonlinear  test R^2  train  epochs  fit [s]
+    -----------  --------  -----  ------  -------
               0  ...      1*  ...
               2  ...      1*  ...
     <BLANKLINE>
     * stopped at --max-iter while still improving (raise --max-iter)
+    Trivial: predicting the mean scores R^2 = 0
     Conclusion: P=... is the smallest n_nonlinear within 0.02 of the best test R^2 ...
     0
     """
@@ -84,6 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # -- argument parsing ------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr (no usage block), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _int_at_least(low: int):
     def parse(text: str) -> int:
         try:
@@ -101,62 +113,69 @@ def _int_at_least(low: int):
     return parse
 
 
-def _fraction(text: str) -> float:
+def _n_jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < -1 or value == 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer or -1 (all cores), got {text!r}"
+        )
+    return value
+
+
+def _number(text: str, ok, expected: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number in (0, 1), got {text!r}"
-        ) from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {value}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not (math.isfinite(value) and ok(value)):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
     return value
+
+
+def _fraction(text: str) -> float:
+    return _number(text, lambda v: 0 < v < 1, "a number in (0, 1)")
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive number, got {text!r}"
-        ) from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
+    return _number(text, lambda v: v > 0, "a positive number")
 
 
 def _nonnegative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number >= 0, got {text!r}"
-        ) from None
-    if not (value >= 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
+    return _number(text, lambda v: v >= 0, "a number >= 0")
 
 
 def _int_list(text: str) -> list[int]:
-    """``"0,1,2"`` -> ``[0, 1, 2]`` (sorted, duplicates dropped)."""
+    """``"0,1,2"`` -> ``[0, 1, 2]`` (one token of ``--n-nonlinear``)."""
     parts = [p.strip() for p in text.split(",") if p.strip()]
     try:
-        values = sorted({int(p) for p in parts})
+        values = [int(p) for p in parts]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected a comma-separated list of integers such as 0,1,2,4; got {text!r}"
+            "expected integers, space- or comma-separated, such as 0 1 2 or 0,1,2; "
+            f"got {text!r}"
         ) from None
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one integer, got none")
-    if values[0] < 0:
+    if any(v < 0 for v in values):
         raise argparse.ArgumentTypeError(
-            f"n_nonlinear values must be >= 0; got {values[0]}"
+            f"n_nonlinear values must be >= 0; got {min(values)}"
         )
     return values
 
 
+class _Flatten(argparse.Action):
+    """Collect ``--n-nonlinear 0 1 2`` and ``--n-nonlinear 0,1,2`` alike."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        flat = sorted({v for chunk in values for v in chunk})
+        if not flat:
+            parser.error(f"argument {option_string}: expected at least one integer")
+        setattr(namespace, self.dest, flat)
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m sk_alrnn",
         description=(
             "Almost-linear RNNs as scikit-learn estimators. Without a command, "
@@ -169,87 +188,106 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", dest="command")
     sweep = commands.add_parser(
         "sweep",
-        help="how many ReLU units does the adding problem need? (default)",
+        help="how many ReLU units does a task need? (default)",
         description=(
-            "Fit one ALRNNRegressor per n_nonlinear (P) on Hochreiter's adding "
-            "problem, score each by R^2 on held-out sequences and report the "
-            "smallest P that comes close to the best score."
+            "Fit one AL-RNN per n_nonlinear (P) on one of the papers' tasks, score "
+            "each on held-out sequences (one split, or --cv folds) and report the "
+            "smallest P that comes close to the best score. Options left out take "
+            "the task's defaults."
         ),
     )
+    tasks = ", ".join(f"{t.name} ({t.title})" for t in TASKS.values())
     sweep.add_argument(
-        "--n-hidden",
-        type=_int_at_least(1),
-        default=16,
-        help="M, latent units (default: %(default)s)",
+        "--task",
+        choices=sorted(TASKS),
+        default="addition",
+        help=f"the task: {tasks} (default: %(default)s)",
     )
-    sweep.add_argument(
+    add = sweep.add_argument
+    add("--n-hidden", type=_int_at_least(1), help="M, latent units (task default: 16)")
+    add(
         "--n-nonlinear",
         type=_int_list,
-        default="0,1,2,4,8",
-        metavar="P[,P...]",
-        help="comma-separated ReLU unit counts to compare, each <= --n-hidden "
-        "(default: %(default)s)",
+        nargs="+",
+        action=_Flatten,
+        default=_DEFAULT_P,
+        metavar="P",
+        help="ReLU unit counts to compare, space- or comma-separated (0 1 2 or "
+        "0,1,2), each <= --n-hidden (default: 0 1 2 4 8)",
     )
-    sweep.add_argument(
+    add(
         "--n-samples",
         type=_int_at_least(10),
-        default=1500,
-        help="sequences in total, train + test (default: %(default)s)",
+        help="sequences in total, train + test (task default: 1500; digits: all "
+        "1797 images)",
     )
-    sweep.add_argument(
+    add(
         "--test-size",
         type=_fraction,
         default=0.2,
-        help="share of the sequences held out for scoring (default: %(default)s)",
+        help="share of the sequences held out for scoring when --cv is not given "
+        "(default: %(default)s)",
     )
-    sweep.add_argument(
+    add(
+        "--cv",
+        type=_int_at_least(2),
+        metavar="K",
+        help="score by K-fold cross-validation (shuffled; stratified for labels) "
+        "instead of one hold-out split; the conclusion then uses the one-standard-"
+        "error rule",
+    )
+    add(
         "--n-timesteps",
         type=_int_at_least(2),
-        default=20,
-        help="T, sequence length (default: %(default)s)",
+        help="T, sequence length (task defaults: addition 20, context 20, copy 12; "
+        "digits always 8)",
     )
-    sweep.add_argument(
+    add(
         "--max-iter",
         type=_int_at_least(1),
-        default=40,
-        help="epochs per fit (default: %(default)s)",
+        help="epochs per fit (task defaults: 40; copy 100)",
     )
-    sweep.add_argument(
+    add(
         "--learning-rate-init",
         type=_positive_float,
-        default=1e-2,
-        help="Adam learning rate (default: %(default)s)",
+        help="Adam learning rate (task default: 0.01)",
     )
-    sweep.add_argument(
+    add(
         "--within",
         type=_nonnegative_float,
         default=0.02,
-        help="the conclusion names the smallest P whose test R^2 is within this of "
-        "the best (default: %(default)s)",
+        help="without --cv, the conclusion names the smallest P whose test score "
+        "is within this of the best (default: %(default)s)",
     )
-    sweep.add_argument(
+    add(
         "--random-state",
         type=_int_at_least(0),
         default=0,
         help="seed of the data, the split and every fit (default: %(default)s)",
     )
-    sweep.add_argument(
+    add(
         "--device",
         default="auto",
         help="torch device: auto, cpu, cuda, cuda:1, ... (default: %(default)s)",
     )
-    sweep.add_argument(
+    add(
+        "--n-jobs",
+        type=_n_jobs,
+        default=1,
+        help="fits run in parallel processes (joblib; -1: one per core), each "
+        "with --threads torch threads (default: %(default)s)",
+    )
+    add(
         "--threads",
         type=_int_at_least(1),
         default=1,
-        help="torch CPU threads during the sweep, restored afterwards; an AL-RNN's "
-        "small matrix products gain little from more, and extra threads slow "
-        "down badly on a busy machine (default: %(default)s)",
+        help="torch CPU threads per fit, restored afterwards; an AL-RNN's small "
+        "matrix products gain little from more, and extra threads slow down badly "
+        "on a busy machine (default: %(default)s)",
     )
-    sweep.add_argument(
-        "--json", type=Path, metavar="PATH", help="also write the results as JSON"
-    )
-    sweep.add_argument(
+    add("--no-progress", action="store_true", help="hide the progress bar")
+    add("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    add(
         "--plot",
         type=Path,
         metavar="PATH",
@@ -259,149 +297,241 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# -- data: the one place that decides where X and y come from ---------------------
+@dataclass
+class _Data:
+    X: np.ndarray
+    y: np.ndarray
+    task: Task
+    description: str  # first line of the report
+    n_timesteps: int
+
+
+def _load_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> _Data:
+    task = get_task(args.task)
+    try:
+        X, y = task.load(
+            args.n_samples, args.random_state, n_timesteps=args.n_timesteps
+        )  # X (N, T, K); y (N,) or (N, T)
+    except ValueError as exc:
+        parser.error(f"--task {task.name}: {exc}")
+    return _Data(X, y, task, task.title, X.shape[1])
+
+
 # -- sweep -------------------------------------------------------------------------
 def _run_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
-        return _sweep(args, parser)
+        with parallel_config(backend="loky", inner_max_num_threads=args.threads):
+            return _sweep(args, parser)
     finally:
         torch.set_num_threads(threads)  # leave the process as we found it
 
 
+def _splits(args, data: _Data, parser) -> list[tuple[np.ndarray, np.ndarray]]:
+    n = len(data.y)
+    if args.cv is not None:
+        if args.cv > n:
+            parser.error(f"--cv {args.cv} needs at least {args.cv} sequences; got {n}")
+        stratify = data.task.classification and data.task.output == "last"
+        kind = StratifiedKFold if stratify else KFold
+        folds = kind(args.cv, shuffle=True, random_state=args.random_state)
+        try:
+            return list(folds.split(data.X, data.y))
+        except ValueError as exc:
+            parser.error(f"--cv {args.cv}: {exc}")
+    n_test = math.ceil(n * args.test_size)
+    if n_test < 2 or n - n_test < 2:
+        parser.error(
+            f"{n} sequences with --test-size {args.test_size} leaves {n - n_test} "
+            f"train / {n_test} test sequences; both need at least 2. Raise "
+            "--n-samples."
+        )
+    train, test = train_test_split(
+        np.arange(n), test_size=args.test_size, random_state=args.random_state
+    )
+    return [(train, test)]
+
+
 def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    too_big = [p for p in args.n_nonlinear if p > args.n_hidden]
+    data = _load_data(args, parser)
+    task = data.task
+    settings = task.settings(
+        n_hidden=args.n_hidden,
+        max_iter=args.max_iter,
+        learning_rate_init=args.learning_rate_init,
+    )
+    too_big = [p for p in args.n_nonlinear if p > settings["n_hidden"]]
     if too_big:
         parser.error(
-            f"--n-nonlinear {too_big} exceeds --n-hidden {args.n_hidden}; "
+            f"--n-nonlinear {too_big} exceeds --n-hidden {settings['n_hidden']}; "
             "every value must lie in [0, n_hidden]. Drop them or raise --n-hidden."
-        )
-    n_test = math.ceil(args.n_samples * args.test_size)
-    if n_test < 2 or args.n_samples - n_test < 2:
-        parser.error(
-            f"--n-samples {args.n_samples} with --test-size "
-            f"{args.test_size} leaves {args.n_samples - n_test} train / {n_test} "
-            "test sequences; both need at least 2. Raise --n-samples."
         )
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         parser.error(
             f"--plot needs matplotlib, which is not installed. Install it "
             f"with: {_PLOT_HINT}"
         )
-
-    X, y = make_addition_problem(
-        args.n_samples, args.n_timesteps, random_state=args.random_state
-    )  # X (N, T, 2), y (N,)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=args.test_size, random_state=args.random_state
+    splits = _splits(args, data, parser)
+    estimator = task.make_estimator(
+        args.n_nonlinear[0],
+        **settings,
+        random_state=args.random_state,
+        device=args.device,
     )
-
-    def make_model(p: int, max_iter: int) -> ALRNNRegressor:
-        return ALRNNRegressor(
-            n_hidden=args.n_hidden,
-            n_nonlinear=p,
-            max_iter=max_iter,
-            learning_rate_init=args.learning_rate_init,
-            random_state=args.random_state,
-            device=args.device,
-        )
-
     # One throw-away epoch first: checks --device, and keeps one-off start-up
-    # costs (lazy torch initialisation, device warm-up) out of the first row.
+    # costs (lazy torch initialisation, kernel compilation) out of the first row.
+    probe = task.make_estimator(
+        args.n_nonlinear[0],
+        **{**settings, "max_iter": 1},
+        random_state=args.random_state,
+        device=args.device,
+    )
     try:
-        _fit_quietly(make_model(args.n_nonlinear[0], 1), X_train[:8], y_train[:8])
+        fit_and_score(probe, data.X, data.y, splits[0][0][:8], splits[0][1][:2], _none)
     except ValueError as exc:
         parser.error(str(exc))
 
+    n_train, n_test = len(splits[0][0]), len(splits[0][1])
+    scheme = (
+        f"{args.cv}-fold cross-validation on {len(data.y)} sequences"
+        if args.cv
+        else f"{n_train} train / {n_test} test sequences"
+    )
     print(
-        f"AL-RNN nonlinearity sweep on the adding problem: T={args.n_timesteps}, "
-        f"{len(y_train)} train / {len(y_test)} test sequences\n"
-        f"n_hidden={args.n_hidden}, max_iter={args.max_iter}, "
-        f"learning_rate_init={args.learning_rate_init:g}, "
+        f"AL-RNN nonlinearity sweep: {data.description}\n"
+        f"T={data.n_timesteps}, {scheme}, n_hidden={settings['n_hidden']}, "
+        f"max_iter={settings['max_iter']}, "
+        f"learning_rate_init={settings['learning_rate_init']:g}, "
         f"random_state={args.random_state}",
         flush=True,
     )
-    print(flush=True)
-    header = ("n_nonlinear", "test R^2", "epochs", "fit [s]")
-    widths = [len(h) for h in header]
-    print("  ".join(header), flush=True)
-    print("  ".join("-" * w for w in widths), flush=True)
-
-    rows = []
-    for p in args.n_nonlinear:
-        model = make_model(p, args.max_iter)
-        try:
-            seconds, converged = _fit_quietly(model, X_train, y_train)
-            pred_test, pred_train = model.predict(X_test), model.predict(X_train)
-            if not (np.isfinite(pred_test).all() and np.isfinite(pred_train).all()):
-                raise FloatingPointError(
-                    "training diverged: the fitted model predicts non-finite "
-                    f"values. Lower --learning-rate-init (now "
-                    f"{args.learning_rate_init:g})."
-                )
-        except FloatingPointError as exc:  # say so, without a traceback
-            print(f"error: n_nonlinear={p}: {exc}", file=sys.stderr)
-            return 1
-        row = {
-            "n_nonlinear": p,
-            "test_r2": float(r2_score(y_test, pred_test)),
-            "train_r2": float(r2_score(y_train, pred_train)),
-            "n_iter": int(model.n_iter_),
-            "converged": converged,
-            "fit_seconds": seconds,
-        }
-        rows.append(row)
-        cells = (
-            f"{p:d}",
-            f"{row['test_r2']:.3f}",
-            f"{row['n_iter']:d}" + ("" if converged else "*"),
-            f"{seconds:.1f}",
+    with tqdm(
+        total=len(args.n_nonlinear) * len(splits),
+        desc="fits",
+        unit="fit",
+        file=sys.stderr,
+        disable=True if args.no_progress else None,  # None: off when not a TTY
+        leave=False,
+    ) as bar:
+        result = sweep_nonlinearity(
+            estimator,
+            data.X,
+            data.y,
+            args.n_nonlinear,
+            cv=splits,
+            scoring=task.scoring,
+            n_jobs=args.n_jobs,
+            return_train_score=True,
+            callback=lambda p, fold, out: bar.update(),
         )
+    rows = result.rows
+    bad = [r["n_nonlinear"] for r in rows if not np.isfinite(r["mean_score"])]
+    if bad:
         print(
-            "  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)),
-            flush=True,
+            f"error: n_nonlinear={bad[0]}: training diverged (non-finite score). "
+            f"Lower --learning-rate-init (now {settings['learning_rate_init']:g}).",
+            file=sys.stderr,
         )
-
-    best = max(rows, key=lambda r: r["test_r2"])
-    chosen = next(r for r in rows if r["test_r2"] >= best["test_r2"] - args.within)
-    print()
-    if not all(r["converged"] for r in rows):
-        print("* stopped at --max-iter while still improving (raise --max-iter)")
-    print(
-        f"Conclusion: P={chosen['n_nonlinear']} is the smallest n_nonlinear within "
-        f"{args.within:g} of the best test R^2 ({best['test_r2']:.3f} at "
-        f"P={best['n_nonlinear']})."
-    )
-
+        return 1
+    chosen, rule = _report(args, task, result)
     if args.json is not None:
-        _write_json(args, rows, best, chosen, n_train=len(y_train), n_test=len(y_test))
+        _write_json(args, data, settings, result, chosen, rule, n_train, n_test)
         print(f"Results written to {args.json}")
     if args.plot is not None:
-        _save_plot(args, rows)
+        _save_plot(args, data, rows)
         print(f"Figure saved to {args.plot}")
     return 0
 
 
-def _write_json(args, rows, best, chosen, *, n_train: int, n_test: int) -> None:
+def _none(estimator, X, y) -> float:
+    return 0.0
+
+
+def _report(args, task: Task, result) -> tuple[int, str]:
+    """Print the table and the conclusion; return the chosen P and the rule."""
+    print(flush=True)
+    name = task.score_name
+    header = ["n_nonlinear", f"test {name}", "train", "epochs", "fit [s]"]
+    if args.cv:
+        header[1:2] = [f"mean test {name}", "std"]
+    widths = [max(len(h), 5) for h in header]
+    print("  ".join(header))
+    print("  ".join("-" * w for w in widths))
+    for r in result.rows:
+        epochs = [n for n in r["n_iter"] if n is not None]
+        cells = [f"{r['n_nonlinear']:d}", f"{r['mean_score']:.3f}"]
+        if args.cv:
+            cells.append(f"{r['std_score']:.3f}")
+        cells += [
+            f"{r['mean_train_score']:.3f}",
+            (f"{np.mean(epochs):.0f}" if epochs else "-")
+            + ("" if r["converged"] else "*"),
+            f"{r['mean_fit_time']:.1f}",
+        ]
+        print("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
+    print()
+    if not all(r["converged"] for r in result.rows):
+        print("* stopped at --max-iter while still improving (raise --max-iter)")
+    print(f"Trivial: {task.trivial_note}")
+    best = max(result.rows, key=lambda r: r["mean_score"])
+    if args.cv:
+        chosen = result.needed_n_nonlinear
+        rule = "one standard error of the best mean score"
+    else:
+        chosen = next(
+            r["n_nonlinear"]
+            for r in result.rows
+            if r["mean_score"] >= best["mean_score"] - args.within
+        )
+        rule = f"{args.within:g} of the best test score"
+    print(
+        f"Conclusion: P={chosen} is the smallest n_nonlinear within "
+        f"{rule.replace('score', name)} ({best['mean_score']:.3f} at "
+        f"P={best['n_nonlinear']})."
+    )
+    return chosen, rule
+
+
+def _write_json(args, data, settings, result, chosen, rule, n_train, n_test) -> None:
+    rows = [
+        {
+            "n_nonlinear": r["n_nonlinear"],
+            "test_score": r["mean_score"],
+            "test_score_std": r["std_score"],
+            "test_score_sem": r["sem_score"],
+            "train_score": r["mean_train_score"],
+            "fold_test_scores": [float(s) for s in r["scores"]],
+            "n_iter": r["n_iter"],
+            "converged": r["converged"],
+            "fit_seconds": r["mean_fit_time"],
+        }
+        for r in result.rows
+    ]
     document = {
-        "task": "addition",
+        "task": data.task.name,
+        "score": data.task.score_name,
+        "trivial_score": data.task.trivial_score,
         "settings": {
-            "n_hidden": args.n_hidden,
+            **{k: v for k, v in settings.items()},
             "n_nonlinear": list(args.n_nonlinear),
-            "n_samples": args.n_samples,
+            "n_samples": len(data.y),
+            "n_timesteps": data.n_timesteps,
+            "cv": args.cv,
+            "test_size": None if args.cv else args.test_size,
             "n_train": n_train,
             "n_test": n_test,
-            "n_timesteps": args.n_timesteps,
-            "max_iter": args.max_iter,
-            "learning_rate_init": args.learning_rate_init,
             "random_state": args.random_state,
             "device": args.device,
             "threads": args.threads,
-            "within": args.within,
+            "n_jobs": args.n_jobs,
+            "within": None if args.cv else args.within,
         },
         "results": rows,
-        "best_n_nonlinear": best["n_nonlinear"],
-        "smallest_n_nonlinear_within": chosen["n_nonlinear"],
+        "best_n_nonlinear": result.best_n_nonlinear,
+        "chosen_n_nonlinear": chosen,
+        "rule": f"smallest n_nonlinear within {rule}",
         "versions": {
             "sk_alrnn": __version__,
             "torch": torch.__version__,
@@ -413,40 +543,29 @@ def _write_json(args, rows, best, chosen, *, n_train: int, n_test: int) -> None:
     args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
-def _save_plot(args, rows) -> None:
+def _save_plot(args, data: _Data, rows) -> None:
     # matplotlib.figure.Figure needs no pyplot and no GUI backend.
     from matplotlib.figure import Figure
 
     ps = [r["n_nonlinear"] for r in rows]
     fig = Figure(figsize=(5.0, 3.5), layout="constrained")
     ax = fig.add_subplot()
-    ax.plot(ps, [r["test_r2"] for r in rows], "o-", label="test")
-    ax.plot(ps, [r["train_r2"] for r in rows], "s--", alpha=0.6, label="train")
-    ax.set_xlabel("n_nonlinear (P, ReLU units)")
-    ax.set_ylabel("R$^2$")
-    ax.set_xticks(ps)
-    ax.set_title(
-        f"Adding problem, T={args.n_timesteps}, n_hidden={args.n_hidden}",
-        fontsize="medium",
+    ax.errorbar(
+        ps,
+        [r["mean_score"] for r in rows],
+        yerr=[r["std_score"] for r in rows],
+        fmt="o-",
+        capsize=3,
+        label="test",
     )
+    ax.plot(ps, [r["mean_train_score"] for r in rows], "s--", alpha=0.6, label="train")
+    ax.axhline(data.task.trivial_score, color="gray", ls=":", label="trivial")
+    ax.set_xlabel("n_nonlinear (P, ReLU units)")
+    ax.set_ylabel(data.task.score_name)
+    ax.set_xticks(ps)
+    ax.set_title(f"{data.task.name}, T={data.n_timesteps}", fontsize="medium")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize="small")
     if args.plot.parent != Path():
         args.plot.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.plot, dpi=120)
-
-
-def _fit_quietly(model, X, y) -> tuple[float, bool]:
-    """Fit; return (seconds, converged). ConvergenceWarnings are swallowed."""
-    start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        model.fit(X, y)
-    seconds = time.perf_counter() - start
-    converged = True
-    for w in caught:
-        if issubclass(w.category, ConvergenceWarning):
-            converged = False  # reached max_iter: shown as a * in the table
-        else:  # anything unexpected is passed on
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return seconds, converged

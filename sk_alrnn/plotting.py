@@ -1,4 +1,5 @@
-"""Plots for reading a fitted AL-RNN: region raster, spectra, score against P.
+"""Plots for reading a fitted AL-RNN: region raster, spectra, score against P,
+learning curves.
 
 Shapes: n sequences, T time steps, K input features, M latent units, P nonlinear
 (ReLU) units (the last P), R regions.
@@ -24,7 +25,12 @@ from sk_alrnn.analysis import (
     spectrum,
 )
 
-__all__ = ["plot_region_raster", "plot_score_vs_nonlinear", "plot_spectra"]
+__all__ = [
+    "plot_learning_curves",
+    "plot_region_raster",
+    "plot_score_vs_nonlinear",
+    "plot_spectra",
+]
 
 #: Largest P for which :func:`plot_spectra` draws every region without ``X``.
 MAX_PLOTTED_P = 4
@@ -296,4 +302,72 @@ def plot_score_vs_nonlinear(
     ax.grid(alpha=0.3)
     if len(groups) > 1 or train is not None:
         ax.legend(fontsize="small", loc="best")
+    return ax
+
+
+def plot_learning_curves(curves, ax=None, *, score_name="score", baseline=None):
+    """Test score against training-set size, one line (mean ± std band) per model.
+
+    Parameters
+    ----------
+    curves : dict
+        ``label -> (train_sizes, scores)`` with ``train_sizes`` of shape (S,) and
+        ``scores`` of shape (S,) or (S, R) (R runs, e.g. seeds: the line is their
+        mean, the band their standard deviation). The ``train_sizes`` and
+        ``test_scores`` returned by :func:`sklearn.model_selection.learning_curve`
+        fit as they are.
+    ax : matplotlib Axes, default=None
+        Where to draw; None makes a new Figure.
+    score_name : str, default="score"
+        Label of the y axis.
+    baseline : float, default=None
+        A reference score (e.g. chance), drawn as a dotted line.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> curves = {"P=0": ([50, 100, 200], np.array([[0.5, 0.6], [0.6, 0.6],
+    ...                                            [0.7, 0.7]])),
+    ...           "P=2": ([50, 100, 200], [0.6, 0.8, 0.9])}
+    >>> ax = plot_learning_curves(curves, score_name="accuracy", baseline=0.5)
+    >>> [line.get_label() for line in ax.lines]
+    ['P=0', 'P=2', 'baseline']
+    >>> ax.lines[0].get_ydata().tolist()
+    [0.55, 0.6, 0.7]
+    """
+    if not curves:
+        raise ValueError("curves is empty; pass {label: (train_sizes, scores)}.")
+    ax = _new_axes(ax, (5.5, 3.5))
+    ticks = set()
+    for label, (sizes, scores) in curves.items():
+        sizes = np.asarray(sizes, dtype=float)  # (S,)
+        scores = np.asarray(scores, dtype=float)
+        if scores.ndim not in (1, 2) or scores.shape[0] != len(sizes):
+            raise ValueError(
+                f"curve {label!r}: {len(sizes)} train sizes but scores of shape "
+                f"{scores.shape}; expected (n_sizes,) or (n_sizes, n_runs)."
+            )
+        scores = scores.reshape(len(sizes), -1)  # (S, R)
+        order = np.argsort(sizes)
+        ticks.update(sizes.tolist())
+        mean = scores.mean(axis=1)[order]
+        std = scores.std(axis=1)[order]
+        (line,) = ax.plot(sizes[order], mean, "o-", label=str(label))
+        if scores.shape[1] > 1:
+            ax.fill_between(
+                sizes[order], mean - std, mean + std, color=line.get_color(), alpha=0.2
+            )
+    if baseline is not None:
+        ax.axhline(baseline, color="gray", ls=":", label="baseline")
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    ax.set_xticks(sorted(ticks), [f"{t:g}" for t in sorted(ticks)])
+    ax.set_xlabel("training sequences")
+    ax.set_ylabel(f"test {score_name}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="best")
     return ax

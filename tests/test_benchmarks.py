@@ -1,5 +1,6 @@
 """The benchmark scripts run in quick mode and write the JSON they promise."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -95,3 +96,61 @@ def test_bench_fit_skorch_quick(tmp_path, block):
         assert row["target"]["status"] == "n/a"
     if block == "skorch":
         assert not doc["settings"]["skorch_available"]
+
+
+def _check_nonlinearity_outputs(tmp_path):
+    doc = json.loads((tmp_path / "bench_nonlinearity.json").read_text())
+    assert doc["benchmark"] == "bench_nonlinearity" and doc["mode"] == "smoke"
+    assert set(doc["tasks"]) == {"addition", "copy"}
+    for result_ in doc["tasks"].values():
+        labels = set(result_["summary"])
+        assert {"P=0", "P=1", "P=2", "P=4 (=M)", "GRU", "LSTM"} == labels
+        assert 0 < result_["best_sparse_n_nonlinear"] < result_["n_hidden"]
+        curve = result_["learning_curve"]
+        assert len(curve) == 4  # P=0, best sparse P, P=M, GRU
+        for points in curve.values():
+            assert list(points) == ["10", "20", "40"]
+            assert all(p["n_runs"] == 1 for p in points.values())
+        fits = result_["learning_curve_runs"]
+        assert {r["n_train"] for r in fits} == {10, 20}
+        # fewer sequences, proportionally more epochs (same gradient steps)
+        assert {r["max_iter"] for r in fits} == {8, 4}
+    table = (tmp_path / "bench_nonlinearity.md").read_text()
+    assert "| addition (R^2) |" in table and "Learning curves" in table
+    for png in ("nonlinearity_sweep.png", "learning_curves.png"):
+        assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
+
+
+def _load_script(name):
+    spec = importlib.util.spec_from_file_location(name[:-3], BENCHMARKS / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_nonlinearity_smoke(tmp_path, capsys):
+    """The hidden --smoke size in-process: tiny data and models, every code path."""
+    pytest.importorskip("matplotlib")
+    bench = _load_script("bench_nonlinearity.py")
+    assert bench.main(["--smoke", "--out", str(tmp_path)]) == 0
+    assert "Learning curves" in capsys.readouterr().out
+    _check_nonlinearity_outputs(tmp_path)
+
+
+@pytest.mark.slow
+def test_bench_nonlinearity_smoke_parallel(tmp_path):
+    """As a script, with fits in two worker processes."""
+    pytest.importorskip("matplotlib")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    script = str(BENCHMARKS / "bench_nonlinearity.py")
+    result = subprocess.run(
+        [sys.executable, script, "--smoke", "--n-jobs", "2", "--out", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIME_LIMIT_S,
+        check=False,
+    )
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    _check_nonlinearity_outputs(tmp_path)

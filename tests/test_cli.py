@@ -7,7 +7,8 @@ import sys
 import pytest
 import torch
 
-from sk_alrnn.cli import main
+from sk_alrnn._task_suite import TASKS
+from sk_alrnn.cli import _build_parser, main
 
 # One epoch on 32 training sequences: about a second for the whole sweep.
 TINY = ["--n-hidden", "4", "--max-iter", "1", "--n-samples", "40", "--n-timesteps", "6"]
@@ -32,9 +33,9 @@ def test_sweep_prints_one_row_per_n_nonlinear(capsys):
     rows = _table_rows(out)
     assert [row[0] for row in rows] == ["0", "1", "3"]
     for row in rows:
-        float(row[1])  # test R^2
-        assert row[2] == "1*"  # one epoch, stopped by max_iter
-        assert float(row[3]) >= 0  # seconds
+        float(row[1]), float(row[2])  # test and train R^2
+        assert row[3] == "1*"  # one epoch, stopped by max_iter
+        assert float(row[4]) >= 0  # seconds
     assert "Conclusion: P=" in out
     assert "ConvergenceWarning" not in out
 
@@ -44,8 +45,11 @@ def test_sweep_is_the_default_command(capsys):
     assert [row[0] for row in _table_rows(capsys.readouterr().out)] == ["2"]
 
 
-def test_n_nonlinear_list_is_sorted_and_deduplicated(capsys):
-    main(["--n-nonlinear", "2, 0,2", *TINY])
+@pytest.mark.parametrize(
+    "values", [["2, 0,2"], ["2", "0", "2"], ["2,0", "2"]], ids=["comma", "space", "mix"]
+)
+def test_n_nonlinear_list_is_sorted_and_deduplicated(values, capsys):
+    main(["--n-nonlinear", *values, *TINY])
     assert [row[0] for row in _table_rows(capsys.readouterr().out)] == ["0", "2"]
 
 
@@ -56,12 +60,13 @@ def test_sweep_writes_parseable_json(tmp_path, capsys):
     doc = json.loads(path.read_text())
     assert [r["n_nonlinear"] for r in doc["results"]] == [0, 2]
     for r in doc["results"]:
-        assert set(r) >= {"test_r2", "train_r2", "n_iter", "fit_seconds", "converged"}
-        assert r["n_iter"] == 1 and r["converged"] is False
+        assert set(r) >= {"test_score", "train_score", "n_iter", "fit_seconds"}
+        assert r["n_iter"] == [1] and r["converged"] is False
+    assert doc["task"] == "addition" and doc["score"] == "R^2"
     assert doc["settings"]["n_hidden"] == 4
     assert doc["settings"]["n_train"] + doc["settings"]["n_test"] == 40
-    assert doc["smallest_n_nonlinear_within"] in (0, 2)
-    best = max(doc["results"], key=lambda r: r["test_r2"])
+    assert doc["chosen_n_nonlinear"] in (0, 2) and "within 0.02" in doc["rule"]
+    best = max(doc["results"], key=lambda r: r["test_score"])
     assert doc["best_n_nonlinear"] == best["n_nonlinear"]
 
 
@@ -70,7 +75,7 @@ def test_sweep_is_reproducible(tmp_path):
     for path in paths:
         main(["--n-nonlinear", "1", "--json", str(path), *TINY])
     a, b = (json.loads(p.read_text())["results"][0] for p in paths)
-    assert a["test_r2"] == b["test_r2"]
+    assert a["test_score"] == b["test_score"]
 
 
 def test_sweep_saves_a_plot(tmp_path, capsys):
@@ -98,7 +103,8 @@ def test_threads_are_restored(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--n-nonlinear", "a,b"], "comma-separated list of integers"),
+        (["--n-nonlinear", "a,b"], "space- or comma-separated"),
+        (["--n-nonlinear", "1", "x"], "space- or comma-separated"),
         (["--n-nonlinear", "-1"], ">= 0"),
         (["--n-nonlinear", "5", "--n-hidden", "4"], "exceeds --n-hidden"),
         (["--n-hidden", "0"], "--n-hidden"),
@@ -112,13 +118,79 @@ def test_threads_are_restored(capsys):
         (["--within", "nan"], "--within"),
         (["sweep", "--no-such-option"], "unrecognized arguments"),
         (["no-such-command"], "invalid choice"),
+        (["--task", "no-such-task"], "invalid choice"),
+        (["--cv", "1"], "--cv"),
+        (["--cv", "50", "--n-samples", "40"], "--cv 50 needs at least 50"),
+        (["--n-jobs", "0"], "--n-jobs"),
+        (["--task", "digits", "--n-timesteps", "5"], "always have 8 time steps"),
+        (["--task", "digits", "--n-samples", "5000"], "has 1797 images"),
+        (["--task", "copy", "--n-timesteps", "4"], "needs n_timesteps >= 7"),
     ],
 )
 def test_bad_arguments_exit_with_code_2(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1, err  # one line, no usage block
+    assert "--help" in err  # says where to look
+
+
+def test_help_documents_every_option():
+    parser = _build_parser()
+    sweep = parser._subparsers._group_actions[0].choices["sweep"]
+    text = sweep.format_help()
+    for action in sweep._actions:
+        for flag in action.option_strings:
+            assert flag in text
+        assert action.help, f"{action.option_strings} has no help text"
+    for name in TASKS:
+        assert name in text
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_sweep_runs_on_every_task(task, tmp_path, capsys):
+    size = ["--n-hidden", "4", "--max-iter", "2", "--n-samples", "40"]
+    path = tmp_path / "out.json"
+    argv = ["sweep", "--task", task, "--n-nonlinear", "0", "2", "--json", str(path)]
+    assert main([*argv, *size, "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert [row[0] for row in _table_rows(out)] == ["0", "2"]
+    assert f"test {TASKS[task].score_name}" in out and "Trivial:" in out
+    doc = json.loads(path.read_text())
+    assert doc["task"] == task and doc["settings"]["n_samples"] == 40
+    for r in doc["results"]:
+        assert 0.0 <= r["test_score"] <= 1.0 or task == "addition"
+
+
+def test_cv_scores_every_fold(tmp_path, capsys):
+    path = tmp_path / "cv.json"
+    assert (
+        main(["--n-nonlinear", "0", "1", "--cv", "3", "--json", str(path), *TINY]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "3-fold cross-validation on 40 sequences" in out
+    assert "mean test R^2" in out and "one standard error" in out
+    rows = _table_rows(out)
+    assert [row[0] for row in rows] == ["0", "1"] and len(rows[0]) == 6  # + std
+    doc = json.loads(path.read_text())
+    assert doc["settings"]["cv"] == 3 and doc["settings"]["test_size"] is None
+    for r in doc["results"]:
+        assert len(r["fold_test_scores"]) == 3 and len(r["n_iter"]) == 3
+        assert r["test_score"] == pytest.approx(sum(r["fold_test_scores"]) / 3)
+
+
+@pytest.mark.slow
+def test_parallel_fits_match_sequential_ones(tmp_path):
+    docs = []
+    for n_jobs in ("1", "2"):
+        path = tmp_path / f"{n_jobs}.json"
+        argv = ["--n-nonlinear", "0", "2", "--cv", "2", "--n-jobs", n_jobs]
+        assert main([*argv, "--json", str(path), *TINY]) == 0
+        docs.append(json.loads(path.read_text()))
+    for a, b in zip(docs[0]["results"], docs[1]["results"], strict=True):
+        assert a["fold_test_scores"] == pytest.approx(b["fold_test_scores"], abs=1e-5)
 
 
 def test_version(capsys):

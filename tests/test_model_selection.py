@@ -67,3 +67,37 @@ def test_sweep_rejects_unknown_parameter_and_empty_grid():
         )
     with pytest.raises(ValueError, match="empty"):
         sweep_nonlinearity(FakeSweepTarget(), np.zeros((6, 1)), np.zeros(6), [])
+
+
+def test_callback_sees_every_fit_and_train_scores_are_kept():
+    X = np.arange(30.0)[:, None]
+    seen = []
+    result = sweep_nonlinearity(
+        FakeSweepTarget(),
+        X,
+        np.zeros(30),
+        [0, 4],
+        cv=3,
+        return_train_score=True,
+        callback=lambda p, fold, out: seen.append((p, fold, out["test_score"])),
+    )
+    assert sorted((p, fold) for p, fold, _ in seen) == [
+        (p, k) for p in (0, 4) for k in range(3)
+    ]
+    for p, fold, score in seen:
+        assert score == SCORES[p][fold]
+    for row in result.rows:
+        assert len(row["train_scores"]) == 3 and "mean_train_score" in row
+        assert row["n_iter"] == [None] * 3 and row["converged"]
+
+
+def test_explicit_split_and_parallel_fits_match(seq_data):
+    X, y, _ = seq_data
+    split = [(np.arange(30), np.arange(30, 40))]  # one hold-out split
+    est = ALRNNRegressor(n_hidden=4, max_iter=2, random_state=0)
+    one = sweep_nonlinearity(est, X, y, [0, 2], cv=split)
+    assert all(len(r["scores"]) == 1 and r["sem_score"] == 0 for r in one.rows)
+    assert all(r["n_iter"] == [2] and not r["converged"] for r in one.rows)
+    two = sweep_nonlinearity(est, X, y, [0, 2], cv=split, n_jobs=2)
+    for a, b in zip(one.rows, two.rows, strict=True):
+        np.testing.assert_allclose(a["scores"], b["scores"], atol=1e-5)

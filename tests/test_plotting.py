@@ -11,6 +11,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from sk_alrnn._params import ALRNNParams  # noqa: E402
 from sk_alrnn.plotting import (  # noqa: E402
+    plot_learning_curves,
     plot_region_raster,
     plot_score_vs_nonlinear,
     plot_spectra,
@@ -177,3 +178,27 @@ def test_plotting_does_not_import_torch():
         for a in n.names
     }
     assert "torch" not in imported
+
+
+def test_learning_curves_mean_band_and_baseline():
+    scores = np.array([[0.5, 0.7], [0.8, 0.8], [0.9, 0.95]])  # (S, R)
+    ax = plot_learning_curves(
+        {"P=2": ([200, 50, 100], scores), "GRU": ([50, 100], [0.6, 0.7])},
+        score_name="accuracy",
+        baseline=0.25,
+    )
+    assert isinstance(ax, Axes) and ax.get_xscale() == "log"
+    first = ax.lines[0]
+    # sorted by size: 50 -> 0.8, 100 -> 0.925, 200 -> 0.6
+    np.testing.assert_allclose(first.get_xdata(), [50, 100, 200])
+    np.testing.assert_allclose(first.get_ydata(), [0.8, 0.925, 0.6])
+    assert len(ax.collections) == 1  # a band for the curve with two runs only
+    assert ax.get_ylabel() == "test accuracy"
+    assert [line.get_label() for line in ax.lines][-1] == "baseline"
+
+
+def test_learning_curves_reject_bad_shapes():
+    with pytest.raises(ValueError, match="empty"):
+        plot_learning_curves({})
+    with pytest.raises(ValueError, match="3 train sizes"):
+        plot_learning_curves({"a": ([1, 2, 3], np.zeros((2, 2)))})
