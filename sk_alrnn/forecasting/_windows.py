@@ -44,21 +44,25 @@ def _as_table(table) -> tuple[np.ndarray, list | None]:
     if hasattr(table, "iloc"):  # pandas DataFrame or Series
         frame = table.to_frame() if table.ndim == 1 else table
         columns = list(frame.columns)
-        numeric = [c for c in columns if frame[c].dtype.kind in "biuf"]
-        bad = [c for c in columns if c not in numeric]
+        dtypes = list(frame.dtypes)  # by position: column names may repeat
+        bad = [c for c, d in zip(columns, dtypes, strict=True) if d.kind not in "biuf"]
         if bad:
-            kinds = {c: str(frame[c].dtype) for c in bad}
+            kinds = {
+                c: str(d) for c, d in zip(columns, dtypes, strict=True) if c in bad
+            }
             raise ValueError(
                 f"make_windows: columns {bad} are not numeric (dtypes {kinds}); "
                 "expected only int, float or bool columns. Drop or encode them, "
                 "e.g. table.select_dtypes('number')."
             )
-        single = all(frame[c].dtype == np.float32 for c in columns)
+        single = all(d == np.float32 for d in dtypes)
         dtype = np.float32 if single else np.float64
         values = frame.to_numpy(dtype=dtype, na_value=np.nan)
     else:
         try:
             values = np.asarray(table)
+            if values.dtype.kind == "c":
+                raise TypeError(f"complex values ({values.dtype}) are not supported")
             if values.dtype.kind not in "biuf":
                 values = values.astype(np.float64)
         except (TypeError, ValueError) as exc:
@@ -74,7 +78,7 @@ def _as_table(table) -> tuple[np.ndarray, list | None]:
             f"single series (n_rows,), got an array with shape {values.shape}. "
             "Rows are time steps; reshape or stack your series into columns."
         )
-    if values.dtype.kind != "f":
+    if values.dtype not in (np.float32, np.float64):
         values = values.astype(np.float64)
     if not np.all(np.isfinite(values)):
         rows = np.flatnonzero(~np.isfinite(values).all(axis=1))
@@ -86,16 +90,26 @@ def _as_table(table) -> tuple[np.ndarray, list | None]:
     return values, columns
 
 
+def _is_list(target) -> bool:
+    """Whether ``target`` lists several keys (list, tuple, 1D array, Index)."""
+    return not isinstance(target, str | bytes) and np.ndim(target) == 1
+
+
 def _target_columns(target, columns: list | None, n_columns: int) -> list[int]:
     """Positions of the target columns; ``target`` is None, a key or a list."""
     if target is None:
         return list(range(n_columns))
-    keys = list(target) if isinstance(target, list | tuple) else [target]
+    keys = list(target) if _is_list(target) else [target]
     if not keys:
         raise ValueError("make_windows: target is an empty list; name at least one.")
     positions = []
     for key in keys:
         if columns is not None and key in columns:
+            if columns.count(key) > 1:
+                raise ValueError(
+                    f"make_windows: the table has {columns.count(key)} columns "
+                    f"named {key!r}; pass the target's integer position instead."
+                )
             positions.append(columns.index(key))
         elif isinstance(key, numbers.Integral) and not isinstance(key, bool):
             if not -n_columns <= key < n_columns:
@@ -142,7 +156,8 @@ def make_windows(table, window, horizon=1, target=None):
         Number of steps ahead to predict (at least 1).
     target : None, int, str or list of them, default=None
         The columns to predict: None for all of them, a column name (DataFrame)
-        or integer position, or a list of these.
+        or integer position, or a list of these. A DataFrame's column names are
+        looked up first, so with integer column names an integer is a name.
 
     Returns
     -------
@@ -208,7 +223,7 @@ def make_windows(table, window, horizon=1, target=None):
     # (R - L - H + 1, Q, H): the H rows after each window
     ahead = np.lib.stride_tricks.sliding_window_view(future, horizon, axis=0)
     y = ahead.transpose(0, 2, 1).reshape(n_windows, horizon * len(positions))
-    if horizon == 1 and len(positions) == 1 and not isinstance(target, list | tuple):
+    if horizon == 1 and len(positions) == 1 and not _is_list(target):
         y = y[:, 0]  # (n,)
     return X, np.ascontiguousarray(y)
 
