@@ -423,3 +423,14 @@ def test_lorenz63_free_run_stays_on_the_attractor():
     last = out[-1000:]
     assert (last[:, 0] > 5).any() and (last[:, 0] < -5).any()
     assert np.all(last.std(axis=0) > 0.5 * X.std(axis=0))
+
+
+def test_predict_warns_when_the_state_diverges():
+    """An exploding one-step run is flagged, not returned silently."""
+    X = np.sin(0.2 * np.arange(120))[:, None]
+    f = ALRNNForecaster(n_hidden=4, n_nonlinear=1, window=10, max_iter=1)
+    f.fit(X)
+    with torch.no_grad():
+        f.module_.W.mul_(0).add_(torch.eye(4, dtype=f.module_.W.dtype) * 3.0)
+    with pytest.warns(RuntimeWarning, match="diverges on this input"):
+        f.predict(X)

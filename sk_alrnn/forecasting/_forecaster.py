@@ -36,6 +36,9 @@ from sk_alrnn.forecasting._forecaster_train import (
     train_on_windows,
 )
 
+# Forecasts beyond this many training standard deviations mean a diverging state.
+_EXPLODING = 1e6
+
 
 class ALRNNForecaster(RegressorMixin, BaseEstimator):
     """Almost-linear RNN that forecasts a table of time steps one step ahead.
@@ -81,7 +84,9 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
         ``teacher_forcing_interval`` steps and the model's own previous forecast in
         between, so the loss covers free-running forecasts of up to that many
         steps. ``None`` or ``1``: the observed row at every step (one-step-ahead
-        training).
+        training). ``predict`` feeds the observed row at every step, a regime a
+        model trained with a larger interval has not seen; it warns if its
+        forecasts diverge there.
     context : {"carry", "reset", "warmup"}, default="carry"
         Where the hidden state starts in ``predict``, ``score`` and ``forecast``
         with X (see above).
@@ -135,8 +140,10 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
 
     See Also
     --------
-    sk_alrnn.forecasting.SequenceWindower : Cut a table into windows for the
-        sequence estimators (direct multi-step forecasting).
+    sk_alrnn.forecasting.make_windows : Cut a table into windows and multi-step
+        targets for ALRNNRegressor (direct multi-step forecasting).
+    sk_alrnn.forecasting.SequenceWindower : The windows ending at each row, as a
+        transformer for pipelines.
 
     Examples
     --------
@@ -392,10 +399,32 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
                 "rows. Pass more rows, or use context='reset' or 'carry'."
             )
         out, _ = run_states(self.module_, Xs, self._start_state())
+        self._warn_if_exploding(out)
         y_pred = self._unscale(out)
         if self.context == "warmup":
             y_pred[: self.window] = np.nan
         return y_pred[:, 0] if self._single_output else y_pred
+
+    def _warn_if_exploding(self, out):
+        """Say so when standardised forecasts leave any plausible range."""
+        peak = float(np.nanmax(np.abs(out), initial=0.0))
+        if np.isfinite(out).all() and peak < _EXPLODING:
+            return
+        hint = (
+            " The model was trained with teacher_forcing_interval="
+            f"{self.teacher_forcing_interval}, so it never saw observed rows at "
+            "every step, which predict feeds; use forecast() for free runs, or "
+            "train with teacher_forcing_interval=None for one-step forecasts."
+            if (self.teacher_forcing_interval or 1) > 1
+            else " Check that X resembles the training table (scale, columns)."
+        )
+        warnings.warn(
+            f"{type(self).__name__}: the one-step forecasts grew to {peak:.3g} "
+            "training standard deviations (or became non-finite); the hidden "
+            f"state diverges on this input.{hint}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
     def score(self, X, y=None, sample_weight=None):
         """R^2 of the one-step-ahead forecasts ``predict(X)[:-1]`` on the next rows.
