@@ -2,12 +2,15 @@
 
 ``sweep`` (the default) answers the package's question on one of the papers'
 tasks (``--task``: the adding problem by default, the copy task, contextual
-integration or sequential digits): how many ReLU units P does an AL-RNN need?
-It fits one AL-RNN per value of ``--n-nonlinear`` and scores each on held-out
-sequences (one split, or ``--cv`` folds), shows a progress bar over the fits,
-prints a table and a one-line conclusion and, on request, writes a JSON file and
-a score-vs-P plot. The tasks and their default settings live in
-:mod:`sk_alrnn._task_suite`.
+integration or sequential digits) or on the user's own time series (``--csv
+FILE --target COLUMN``): how many ReLU units P does an AL-RNN need? It fits one
+AL-RNN per value of ``--n-nonlinear`` and scores each on held-out data (one
+split, or ``--cv`` folds; CSV windows always by time-series folds), shows a
+progress bar over the fits, prints a table and a one-line conclusion and, on
+request, writes a JSON file and a score-vs-P plot. The tasks and their default
+settings live in :mod:`sk_alrnn._task_suite`; the data sources (task or CSV) in
+:mod:`sk_alrnn._cli_data`; the table, JSON and figure in
+:mod:`sk_alrnn._cli_output`.
 
 Shapes: N sequences, T time steps, K features per step, M latent units,
 P nonlinear (ReLU) units.
@@ -17,22 +20,20 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import math
-import platform
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from joblib import parallel_config
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from tqdm.auto import tqdm
 
 from sk_alrnn import __version__
-from sk_alrnn._task_suite import TASKS, Task, get_task
+from sk_alrnn._cli_data import CSV_FOLDS, DEFAULT_TASK, load_data
+from sk_alrnn._cli_output import print_report, save_plot, write_json
+from sk_alrnn._task_suite import TASKS
 from sk_alrnn.model_selection import fit_and_score, sweep_nonlinearity
 
 _TOP_LEVEL_FLAGS = ("-h", "--help", "--version")  # everything else: a sweep option
@@ -46,8 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Without a subcommand (or with options only) ``sweep`` runs: one AL-RNN per
     value of ``--n-nonlinear`` on ``--task`` (default: the adding problem), each
     scored on the held-out share ``--test-size`` of the sequences, or by
-    ``--cv``-fold cross-validation. ``python -m sk_alrnn sweep --help`` lists
-    the options.
+    ``--cv``-fold cross-validation. With ``--csv FILE --target COLUMN`` the
+    sequences are windows of the file's rows instead, scored by time-series
+    folds. ``python -m sk_alrnn sweep --help`` lists the options.
 
     Parameters
     ----------
@@ -190,21 +192,34 @@ def _build_parser() -> argparse.ArgumentParser:
         "sweep",
         help="how many ReLU units does a task need? (default)",
         description=(
-            "Fit one AL-RNN per n_nonlinear (P) on one of the papers' tasks, score "
-            "each on held-out sequences (one split, or --cv folds) and report the "
-            "smallest P that comes close to the best score. Options left out take "
-            "the task's defaults."
+            "Fit one AL-RNN per n_nonlinear (P) on one of the papers' tasks or on "
+            "a CSV table of time series, score each on held-out data (one split, "
+            "or --cv folds) and report the smallest P that comes close to the best "
+            "score. Options left out take the task's defaults."
         ),
     )
     tasks = ", ".join(f"{t.name} ({t.title})" for t in TASKS.values())
-    sweep.add_argument(
+    source = sweep.add_mutually_exclusive_group()
+    source.add_argument(
         "--task",
         choices=sorted(TASKS),
-        default="addition",
-        help=f"the task: {tasks} (default: %(default)s)",
+        help=f"the task: {tasks} (default: {DEFAULT_TASK})",
     )
+    source.add_argument(
+        "--csv",
+        type=Path,
+        metavar="FILE",
+        help="instead of a task, forecast a column of this CSV file (a header "
+        "row, then one row per time step in time order; comma-separated, or "
+        "semicolons, tabs or bars); see 'CSV data' below",
+    )
+    _add_csv_options(sweep)
     add = sweep.add_argument
-    add("--n-hidden", type=_int_at_least(1), help="M, latent units (task default: 16)")
+    add(
+        "--n-hidden",
+        type=_int_at_least(1),
+        help="M, latent units (task and CSV default: 16)",
+    )
     add(
         "--n-nonlinear",
         type=_int_list,
@@ -218,34 +233,34 @@ def _build_parser() -> argparse.ArgumentParser:
     add(
         "--n-samples",
         type=_int_at_least(10),
-        help="sequences in total, train + test (task default: 1500; digits: all "
-        "1797 images)",
+        help="tasks only: sequences in total, train + test (task default: 1500; "
+        "digits: all 1797 images)",
     )
     add(
         "--test-size",
         type=_fraction,
-        default=0.2,
-        help="share of the sequences held out for scoring when --cv is not given "
-        "(default: %(default)s)",
+        help="tasks only: share of the sequences held out for scoring when --cv "
+        "is not given (default: 0.2)",
     )
     add(
         "--cv",
         type=_int_at_least(2),
         metavar="K",
-        help="score by K-fold cross-validation (shuffled; stratified for labels) "
-        "instead of one hold-out split; the conclusion then uses the one-standard-"
-        "error rule",
+        help="score by K-fold cross-validation (tasks: shuffled, stratified for "
+        "labels, instead of one hold-out split; --csv: K time-series folds, "
+        f"default {CSV_FOLDS}); the conclusion then uses the one-standard-error "
+        "rule",
     )
     add(
         "--n-timesteps",
         type=_int_at_least(2),
-        help="T, sequence length (task defaults: addition 20, context 20, copy 12; "
-        "digits always 8)",
+        help="tasks only: T, sequence length (task defaults: addition 20, context "
+        "20, copy 12; digits always 8)",
     )
     add(
         "--max-iter",
         type=_int_at_least(1),
-        help="epochs per fit (task defaults: 40; copy 100)",
+        help="epochs per fit (task defaults: 40; copy 100; CSV 100)",
     )
     add(
         "--learning-rate-init",
@@ -256,8 +271,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "--within",
         type=_nonnegative_float,
         default=0.02,
-        help="without --cv, the conclusion names the smallest P whose test score "
-        "is within this of the best (default: %(default)s)",
+        help="with one hold-out split (a task without --cv), the conclusion names "
+        "the smallest P whose test score is within this of the best (default: "
+        "%(default)s)",
     )
     add(
         "--random-state",
@@ -297,25 +313,45 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# -- data: the one place that decides where X and y come from ---------------------
-@dataclass
-class _Data:
-    X: np.ndarray
-    y: np.ndarray
-    task: Task
-    description: str  # first line of the report
-    n_timesteps: int
-
-
-def _load_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> _Data:
-    task = get_task(args.task)
-    try:
-        X, y = task.load(
-            args.n_samples, args.random_state, n_timesteps=args.n_timesteps
-        )  # X (N, T, K); y (N,) or (N, T)
-    except ValueError as exc:
-        parser.error(f"--task {task.name}: {exc}")
-    return _Data(X, y, task, task.title, X.shape[1])
+def _add_csv_options(sweep: argparse.ArgumentParser) -> None:
+    group = sweep.add_argument_group(
+        "CSV data",
+        "With --csv FILE, window i of W rows (all input columns) forecasts the "
+        "--target column at the next H rows; one ALRNNRegressor (output='last', "
+        "H outputs) predicts every step ahead. Windows are scored in time order "
+        f"by TimeSeriesSplit(n_splits=--cv or {CSV_FOLDS}, gap=H-1), so no training "
+        "target lies in a test period, with R^2 (averaged over the H steps); "
+        "inputs are standardised with the rows of the first training fold. "
+        "Missing values, non-numeric inputs and files too short for the folds "
+        "are refused with a one-line message.",
+    )
+    add = group.add_argument
+    add("--target", metavar="COLUMN", help="the column to forecast (required)")
+    add(
+        "--window",
+        type=_int_at_least(1),
+        metavar="W",
+        help="rows each forecast reads, up to its origin (default: 10)",
+    )
+    add(
+        "--horizon",
+        type=_int_at_least(1),
+        metavar="H",
+        help="steps ahead to forecast, 1..H (default: 1)",
+    )
+    add(
+        "--features",
+        nargs="+",
+        metavar="COLUMN",
+        help="input columns (default: every column but --time-column); the "
+        "target's own past is always an input",
+    )
+    add(
+        "--time-column",
+        metavar="COLUMN",
+        help="a date/time (or other label) column to drop; rows must already be "
+        "in time order",
+    )
 
 
 # -- sweep -------------------------------------------------------------------------
@@ -329,33 +365,8 @@ def _run_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         torch.set_num_threads(threads)  # leave the process as we found it
 
 
-def _splits(args, data: _Data, parser) -> list[tuple[np.ndarray, np.ndarray]]:
-    n = len(data.y)
-    if args.cv is not None:
-        if args.cv > n:
-            parser.error(f"--cv {args.cv} needs at least {args.cv} sequences; got {n}")
-        stratify = data.task.classification and data.task.output == "last"
-        kind = StratifiedKFold if stratify else KFold
-        folds = kind(args.cv, shuffle=True, random_state=args.random_state)
-        try:
-            return list(folds.split(data.X, data.y))
-        except ValueError as exc:
-            parser.error(f"--cv {args.cv}: {exc}")
-    n_test = math.ceil(n * args.test_size)
-    if n_test < 2 or n - n_test < 2:
-        parser.error(
-            f"{n} sequences with --test-size {args.test_size} leaves {n - n_test} "
-            f"train / {n_test} test sequences; both need at least 2. Raise "
-            "--n-samples."
-        )
-    train, test = train_test_split(
-        np.arange(n), test_size=args.test_size, random_state=args.random_state
-    )
-    return [(train, test)]
-
-
 def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    data = _load_data(args, parser)
+    data = load_data(args, parser)
     task = data.task
     settings = task.settings(
         n_hidden=args.n_hidden,
@@ -373,7 +384,7 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             f"--plot needs matplotlib, which is not installed. Install it "
             f"with: {_PLOT_HINT}"
         )
-    splits = _splits(args, data, parser)
+    splits = data.splits
     estimator = task.make_estimator(
         args.n_nonlinear[0],
         **settings,
@@ -393,15 +404,9 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except ValueError as exc:
         parser.error(str(exc))
 
-    n_train, n_test = len(splits[0][0]), len(splits[0][1])
-    scheme = (
-        f"{args.cv}-fold cross-validation on {len(data.y)} sequences"
-        if args.cv
-        else f"{n_train} train / {n_test} test sequences"
-    )
     print(
         f"AL-RNN nonlinearity sweep: {data.description}\n"
-        f"T={data.n_timesteps}, {scheme}, n_hidden={settings['n_hidden']}, "
+        f"T={data.n_timesteps}, {data.scheme}, n_hidden={settings['n_hidden']}, "
         f"max_iter={settings['max_iter']}, "
         f"learning_rate_init={settings['learning_rate_init']:g}, "
         f"random_state={args.random_state}",
@@ -435,137 +440,15 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             file=sys.stderr,
         )
         return 1
-    chosen, rule = _report(args, task, result)
+    chosen, rule = print_report(args, data, result)
     if args.json is not None:
-        _write_json(args, data, settings, result, chosen, rule, n_train, n_test)
+        write_json(args, data, settings, result, chosen, rule)
         print(f"Results written to {args.json}")
     if args.plot is not None:
-        _save_plot(args, data, rows)
+        save_plot(args, data, rows)
         print(f"Figure saved to {args.plot}")
     return 0
 
 
 def _none(estimator, X, y) -> float:
     return 0.0
-
-
-def _report(args, task: Task, result) -> tuple[int, str]:
-    """Print the table and the conclusion; return the chosen P and the rule."""
-    print(flush=True)
-    name = task.score_name
-    header = ["n_nonlinear", f"test {name}", "train", "epochs", "fit [s]"]
-    if args.cv:
-        header[1:2] = [f"mean test {name}", "std"]
-    widths = [max(len(h), 5) for h in header]
-    print("  ".join(header))
-    print("  ".join("-" * w for w in widths))
-    for r in result.rows:
-        epochs = [n for n in r["n_iter"] if n is not None]
-        cells = [f"{r['n_nonlinear']:d}", f"{r['mean_score']:.3f}"]
-        if args.cv:
-            cells.append(f"{r['std_score']:.3f}")
-        cells += [
-            f"{r['mean_train_score']:.3f}",
-            (f"{np.mean(epochs):.0f}" if epochs else "-")
-            + ("" if r["converged"] else "*"),
-            f"{r['mean_fit_time']:.1f}",
-        ]
-        print("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
-    print()
-    if not all(r["converged"] for r in result.rows):
-        print("* stopped at --max-iter while still improving (raise --max-iter)")
-    print(f"Trivial: {task.trivial_note}")
-    best = max(result.rows, key=lambda r: r["mean_score"])
-    if args.cv:
-        chosen = result.needed_n_nonlinear
-        rule = "one standard error of the best mean score"
-    else:
-        chosen = next(
-            r["n_nonlinear"]
-            for r in result.rows
-            if r["mean_score"] >= best["mean_score"] - args.within
-        )
-        rule = f"{args.within:g} of the best test score"
-    print(
-        f"Conclusion: P={chosen} is the smallest n_nonlinear within "
-        f"{rule.replace('score', name)} ({best['mean_score']:.3f} at "
-        f"P={best['n_nonlinear']})."
-    )
-    return chosen, rule
-
-
-def _write_json(args, data, settings, result, chosen, rule, n_train, n_test) -> None:
-    rows = [
-        {
-            "n_nonlinear": r["n_nonlinear"],
-            "test_score": r["mean_score"],
-            "test_score_std": r["std_score"],
-            "test_score_sem": r["sem_score"],
-            "train_score": r["mean_train_score"],
-            "fold_test_scores": [float(s) for s in r["scores"]],
-            "n_iter": r["n_iter"],
-            "converged": r["converged"],
-            "fit_seconds": r["mean_fit_time"],
-        }
-        for r in result.rows
-    ]
-    document = {
-        "task": data.task.name,
-        "score": data.task.score_name,
-        "trivial_score": data.task.trivial_score,
-        "settings": {
-            **{k: v for k, v in settings.items()},
-            "n_nonlinear": list(args.n_nonlinear),
-            "n_samples": len(data.y),
-            "n_timesteps": data.n_timesteps,
-            "cv": args.cv,
-            "test_size": None if args.cv else args.test_size,
-            "n_train": n_train,
-            "n_test": n_test,
-            "random_state": args.random_state,
-            "device": args.device,
-            "threads": args.threads,
-            "n_jobs": args.n_jobs,
-            "within": None if args.cv else args.within,
-        },
-        "results": rows,
-        "best_n_nonlinear": result.best_n_nonlinear,
-        "chosen_n_nonlinear": chosen,
-        "rule": f"smallest n_nonlinear within {rule}",
-        "versions": {
-            "sk_alrnn": __version__,
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-        },
-    }
-    if args.json.parent != Path():
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-
-
-def _save_plot(args, data: _Data, rows) -> None:
-    # matplotlib.figure.Figure needs no pyplot and no GUI backend.
-    from matplotlib.figure import Figure
-
-    ps = [r["n_nonlinear"] for r in rows]
-    fig = Figure(figsize=(5.0, 3.5), layout="constrained")
-    ax = fig.add_subplot()
-    ax.errorbar(
-        ps,
-        [r["mean_score"] for r in rows],
-        yerr=[r["std_score"] for r in rows],
-        fmt="o-",
-        capsize=3,
-        label="test",
-    )
-    ax.plot(ps, [r["mean_train_score"] for r in rows], "s--", alpha=0.6, label="train")
-    ax.axhline(data.task.trivial_score, color="gray", ls=":", label="trivial")
-    ax.set_xlabel("n_nonlinear (P, ReLU units)")
-    ax.set_ylabel(data.task.score_name)
-    ax.set_xticks(ps)
-    ax.set_title(f"{data.task.name}, T={data.n_timesteps}", fontsize="medium")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    if args.plot.parent != Path():
-        args.plot.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.plot, dpi=120)

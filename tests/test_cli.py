@@ -4,9 +4,11 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
+from sk_alrnn._cli_data import load_data
 from sk_alrnn._task_suite import TASKS
 from sk_alrnn.cli import _build_parser, main
 
@@ -211,3 +213,191 @@ def test_python_dash_m_help():
     assert result.returncode == 0, result.stderr
     assert "usage: python -m sk_alrnn" in result.stdout
     assert "sweep" in result.stdout
+
+
+# -- --csv: the user's own time series ------------------------------------------------
+CSV_TINY = ["--n-hidden", "4", "--max-iter", "2", "--window", "8", "--no-progress"]
+
+
+@pytest.fixture
+def sine_csv(tmp_path):
+    """A noisy sine, a second (cosine) column and a date column: 120 rows."""
+    pd = pytest.importorskip("pandas")
+    t = np.arange(120)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=120, freq="D").astype(str),
+            "signal": np.sin(0.3 * t) + 0.1 * rng.normal(size=120),
+            "other": np.cos(0.15 * t),
+        }
+    )
+    path = tmp_path / "sine.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _csv_args(path, *extra):
+    return ["sweep", "--csv", str(path), "--target", "signal", *extra]
+
+
+def test_csv_sweep_prints_the_table_and_writes_json(sine_csv, tmp_path, capsys):
+    out_json = tmp_path / "csv.json"
+    argv = _csv_args(sine_csv, "--time-column", "date", "--n-nonlinear", "0,2")
+    assert main([*argv, "--cv", "2", "--json", str(out_json), *CSV_TINY]) == 0
+    out = capsys.readouterr().out
+    assert "sine.csv: forecast 'signal' 1 step ahead" in out
+    assert "time column 'date' dropped" in out
+    assert "2-fold time-series cross-validation on 112 windows (120 rows)" in out
+    assert "mean test R^2" in out and "(persistence) scores R^2 =" in out
+    assert [row[0] for row in _table_rows(out)] == ["0", "2"]
+    doc = json.loads(out_json.read_text())
+    assert doc["task"] == "csv" and doc["score"] == "R^2"
+    assert doc["data"]["target"] == "signal"
+    assert doc["data"]["inputs"] == ["signal", "other"]
+    assert doc["data"]["cv"] == "TimeSeriesSplit(n_splits=2, gap=0)"
+    assert doc["settings"]["n_timesteps"] == 8 and doc["settings"]["cv"] == 2
+    for r in doc["results"]:
+        assert len(r["fold_test_scores"]) == 2 and np.isfinite(r["test_score"])
+
+
+def test_csv_horizon_forecasts_every_step_with_a_gap(sine_csv, capsys):
+    argv = _csv_args(sine_csv, "--time-column", "date", "--horizon", "3")
+    args = _build_parser().parse_args([*argv, "--window", "8"])
+    data = load_data(args, _build_parser())
+    n = 120 - 8 - 3 + 1
+    assert data.X.shape == (n, 8, 2) and data.y.shape == (n, 3)
+    assert len(data.splits) == 3  # the documented default number of folds
+    for train, test in data.splits:
+        # gap = horizon - 1: the last training target (row train[-1] + 8 + 2)
+        # is at or before the first test origin (row test[0] + 7)
+        assert test[0] - train[-1] - 1 == 2
+        assert train[-1] + 8 + 2 <= test[0] + 7
+    assert main([*argv, "--n-nonlinear", "1", *CSV_TINY]) == 0
+    out = capsys.readouterr().out
+    assert "'signal' 3 steps ahead" in out and "(gap 2)" in out
+
+
+def test_csv_features_choose_the_inputs(sine_csv):
+    argv = _csv_args(sine_csv, "--features", "signal", "--window", "5")
+    data = load_data(_build_parser().parse_args(argv), _build_parser())
+    assert data.X.shape[2] == 1 and data.source["inputs"] == ["signal"]
+    signal = np.loadtxt(sine_csv, delimiter=",", skiprows=1, usecols=1)
+    np.testing.assert_array_equal(data.y, signal[5:])  # targets in the file's units
+    # inputs are standardised with the first training fold's rows
+    seen = data.X[data.splits[0][0]]
+    assert abs(seen.mean()) < 0.2 and 0.8 < seen.std() < 1.2
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+def _csv_error_cases(tmp_path, sine):
+    lines = [f"{np.sin(v):.3f},{v}" for v in range(40)]
+    lines[3], lines[9], lines[7] = ",3", ",9", "0.5,"  # 2 gaps in a, 1 in b
+    with_nan = _write(tmp_path / "nan.csv", "a,b\n" + "\n".join(lines) + "\n")
+    ragged = _write(tmp_path / "r.csv", "a,b\n1,2\n1,2,3,4\n")
+    short = _write(tmp_path / "short.csv", "a\n" + "\n".join("1234567890") + "\n")
+    return [
+        (["--csv", str(tmp_path / "none.csv"), "--target", "a"], "no such file"),
+        (["--csv", str(tmp_path), "--target", "a"], "is a folder"),
+        (["--csv", str(_write(tmp_path / "e.csv", "")), "--target", "a"], "empty"),
+        (
+            ["--csv", str(_write(tmp_path / "h.csv", "a,b\n")), "--target", "a"],
+            "no data rows",
+        ),
+        (
+            ["--csv", str(ragged), "--target", "a"],
+            "could not read it as CSV",
+        ),
+        (
+            ["--csv", str(sine), "--target", "nope"],
+            "no column 'nope' in",
+        ),
+        (["--csv", str(sine)], "needs --target COLUMN, one of the columns"),
+        (["--csv", str(sine), "--target", "signal"], "['date'] are not numeric"),
+        (["--csv", str(with_nan), "--target", "a"], "3 missing or infinite"),
+        (["--csv", str(short), "--target", "a"], "too few for --window 10"),
+        (
+            ["--csv", str(sine), "--target", "signal", "--task", "copy"],
+            "not allowed with argument --csv",
+        ),
+        (
+            ["--csv", str(sine), "--target", "signal", "--n-samples", "40"],
+            "--n-samples does not apply to --csv",
+        ),
+        (["--target", "signal"], "--target applies to --csv data only"),
+        (
+            ["--csv", str(sine), "--target", "signal", "--time-column", "signal"],
+            "also the target",
+        ),
+        (
+            ["--csv", str(sine), "--target", "signal", "--features", "x"],
+            "--features: no column 'x'",
+        ),
+    ]
+
+
+def test_csv_errors_are_one_line_with_exit_code_2(sine_csv, tmp_path, capsys):
+    for argv, message in _csv_error_cases(tmp_path, sine_csv):
+        with pytest.raises(SystemExit) as exc:
+            main(["sweep", *argv])
+        assert exc.value.code == 2, argv
+        err = capsys.readouterr().err
+        assert message in err, (argv, err)
+        assert len(err.strip().splitlines()) == 1, err
+        assert "Traceback" not in err and "--help" in err
+
+
+def test_csv_separated_by_semicolons_is_read(tmp_path):
+    rows = "\n".join(f"{i};{np.sin(0.3 * i):.4f}" for i in range(40))
+    path = _write(tmp_path / "semi.csv", "step;level\n" + rows + "\n")
+    argv = ["--csv", str(path), "--target", "level", "--time-column", "step"]
+    data = load_data(_build_parser().parse_args(["sweep", *argv]), _build_parser())
+    assert data.source["inputs"] == ["level"] and data.X.shape == (30, 10, 1)
+
+
+def test_csv_unknown_target_lists_the_columns(sine_csv, capsys):
+    with pytest.raises(SystemExit):
+        main([*_csv_args(sine_csv)[:-1], "temperature"])
+    assert "['date', 'signal', 'other']" in capsys.readouterr().err
+
+
+def test_csv_nan_message_says_where(tmp_path, capsys):
+    path = _write(tmp_path / "gap.csv", "a,b\n" + "1,2\n" * 5 + ",2\n" + "1,2\n" * 30)
+    with pytest.raises(SystemExit):
+        main(["--csv", str(path), "--target", "a"])
+    err = capsys.readouterr().err
+    assert "'a': 1 (first at data row 5)" in err and "interpolate" in err
+
+
+def test_csv_without_pandas_says_how_to_install(sine_csv, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas fails
+    with pytest.raises(SystemExit) as exc:
+        main(_csv_args(sine_csv))
+    assert exc.value.code == 2
+    assert "needs pandas" in capsys.readouterr().err
+
+
+def test_csv_error_from_the_shell_has_no_traceback(tmp_path):
+    missing = str(tmp_path / "x.csv")
+    result = subprocess.run(
+        [sys.executable, "-m", "sk_alrnn", "--csv", missing, "--target", "a"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "no such file" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_help_documents_the_csv_options():
+    sweep = _build_parser()._subparsers._group_actions[0].choices["sweep"]
+    text = " ".join(sweep.format_help().split())
+    for flag in ("--csv", "--target", "--window", "--horizon", "--time-column"):
+        assert flag in text
+    assert "--features" in text and "TimeSeriesSplit" in text and "gap=H-1" in text
