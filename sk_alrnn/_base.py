@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from sk_alrnn._model import ALRNN
+from sk_alrnn._optim import make_adam
 from sk_alrnn._params import ALRNNParams
 from sk_alrnn._training import (
     DivergenceError,
@@ -492,12 +493,9 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         )
 
 
-def _adam(module, lr) -> torch.optim.Adam:
-    """Adam with the fused implementation where torch has it (4x cheaper steps)."""
-    try:
-        return torch.optim.Adam(module.parameters(), lr=lr, fused=True)
-    except (RuntimeError, TypeError):  # older torch or an unsupported device
-        return torch.optim.Adam(module.parameters(), lr=lr, foreach=True)
+def _adam(module, lr):
+    """Adam on torch's fused kernel (see ``_optim``: no torch._dynamo import)."""
+    return make_adam(module, lr)
 
 
 def _cpu_state(state):
