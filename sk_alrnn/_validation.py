@@ -185,6 +185,11 @@ def check_sequences(estimator, X, *, reset: bool, dtype) -> Sequences:
 
 
 def _check_regular(estimator, X, name, dtype, reset):
+    if X is None or (not sp.issparse(X) and np.ndim(X) == 0):
+        raise ValueError(
+            f"{name} expects sequences, shaped {_SHAPES}; got a scalar "
+            f"({type(X).__name__}: {X!r:.60}) instead. Pass an array of sequences."
+        )
     if sp.issparse(X):
         raise TypeError(
             f"Sparse data was passed to {name}, but dense sequences are required. "

@@ -443,3 +443,9 @@ def test_read_only_inputs(Est, dtype):
     assert est.predict(X).shape == (len(X),)
     ragged = [x[: 2 + i % 3] for i, x in enumerate(X)]  # read-only views
     assert est.fit(ragged, y).predict(ragged).shape == (len(X),)
+
+
+@pytest.mark.parametrize("X", [None, 1.5, np.array(2.0)])
+def test_scalar_or_none_X_says_what_is_expected(X):
+    with pytest.raises(ValueError, match=r"got a scalar .* Pass an array of sequences"):
+        ALRNNRegressor(max_iter=1).fit(X, [1.0])
