@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
@@ -19,13 +19,12 @@ from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
-from sk_alrnn._base import _DTYPES
+from sk_alrnn._base import _DTYPES, BaseALRNN
 from sk_alrnn._model import ALRNN
 from sk_alrnn._params import ALRNNParams
 from sk_alrnn._training import TrainConfig, resolve_device
 from sk_alrnn._validation import (
     Interval,
-    Options,
     StrOptions,
     _fit_context,
     check_is_fitted,
@@ -35,6 +34,9 @@ from sk_alrnn.forecasting._forecaster_train import (
     run_states,
     train_on_windows,
 )
+
+# Parameters of the sequence estimators that a single table has no use for.
+_SEQUENCE_ONLY = {"output", "early_stopping", "validation_fraction", "warm_start"}
 
 # Forecasts beyond this many training standard deviations mean a diverging state.
 _EXPLODING = 1e6
@@ -159,26 +161,16 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
     (10, 2)
     """
 
+    # The sequence estimators' training parameters, plus the table's own.
     _parameter_constraints: ClassVar[dict] = {
-        "n_hidden": [Interval(Integral, 1, None, closed="left")],
-        "n_nonlinear": [Interval(Integral, 0, None, closed="left")],
+        **{
+            k: v
+            for k, v in BaseALRNN._parameter_constraints.items()
+            if k not in _SEQUENCE_ONLY
+        },
         "window": [Interval(Integral, 1, None, closed="left")],
         "teacher_forcing_interval": [Interval(Integral, 1, None, closed="left"), None],
         "context": [StrOptions({"carry", "reset", "warmup"})],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "n_iter_no_change": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Real, {np.inf}),
-        ],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "device": [str, torch.device],
-        "dtype": [StrOptions(set(_DTYPES))],
     }
 
     def __init__(
