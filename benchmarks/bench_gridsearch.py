@@ -109,6 +109,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=MEMORY_LIMIT / 2**20,
         help="--load: peak PSS (parent + workers) that fails the run",
     )
+    parser.add_argument(
+        "--max-iter",
+        type=int,
+        default=None,
+        help="mode A: epochs per fit (longer fits amortise worker start-up; "
+        "default: the mode's setting)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="JSON output")
     args = parser.parse_args(argv)
     if args.n_jobs < 2 or args.threads < 1 or args.interval <= 0:
@@ -280,7 +287,9 @@ def warm_up(args, n_hidden):
 
 
 def mode_search(args) -> tuple[dict, bool]:
-    cfg = SEARCH["quick" if args.quick else "full"]
+    cfg = dict(SEARCH["quick" if args.quick else "full"])
+    if args.max_iter is not None:
+        cfg["max_iter"] = args.max_iter
     X, y = make_addition_problem(cfg["n"], cfg["t"], random_state=0)  # (N, T, 2)
     est = ALRNNRegressor(
         n_hidden=cfg["m"],
