@@ -185,7 +185,8 @@ def check_sequences(estimator, X, *, reset: bool, dtype) -> Sequences:
 
 
 def _check_regular(estimator, X, name, dtype, reset):
-    if X is None or (not sp.issparse(X) and np.ndim(X) == 0):
+    # No np.ndim here: it would call array-likes' __array_function__.
+    if X is None or np.isscalar(X) or getattr(X, "ndim", None) == 0:
         raise ValueError(
             f"{name} expects sequences, shaped {_SHAPES}; got a scalar "
             f"({type(X).__name__}: {X!r:.60}) instead. Pass an array of sequences."
