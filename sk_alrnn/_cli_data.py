@@ -160,7 +160,7 @@ def _csv_data(args, parser) -> Data:
     folds = TimeSeriesSplit(n_splits=n_folds, gap=horizon - 1)
     splits = list(folds.split(np.arange(n_windows)))
     X, y = _standardised_windows(table, args.target, window, horizon, splits[0][0])
-    persistence = _persistence_r2(table, args.target, window, horizon, splits)
+    persistence = _persistence_r2(table[args.target], window, y, splits)
     task = Task(
         name="csv",
         title=path.name,
@@ -341,14 +341,16 @@ def _standardised_windows(table, target, window, horizon, first_train):
     return X, y
 
 
-def _persistence_r2(table, target, window, horizon, splits) -> float:
-    """Mean test R^2 of repeating the target's last value in each window."""
-    series = table[target].to_numpy(dtype=np.float64)  # (R,)
-    n = len(series) - window - horizon + 1
-    last = series[window - 1 : window - 1 + n]  # (n,): the value at each origin
-    ahead = np.lib.stride_tricks.sliding_window_view(series[window:], horizon)[:n]
+def _persistence_r2(series, window, y, splits) -> float:
+    """Mean test R^2 of repeating the target's last value in each window.
+
+    ``y`` holds the windows' targets as :func:`make_windows` cut them.
+    """
+    ahead = np.asarray(y).reshape(len(y), -1)  # (n, H)
+    series = series.to_numpy(dtype=np.float64)  # (R,)
+    last = series[window - 1 : window - 1 + len(ahead)]  # (n,): value at each origin
     scores = [
-        r2_score(ahead[test], np.repeat(last[test, None], horizon, axis=1))
+        r2_score(ahead[test], np.repeat(last[test, None], ahead.shape[1], axis=1))
         for _, test in splits
-    ]  # ahead: (n, H)
+    ]
     return float(np.mean(scores))
