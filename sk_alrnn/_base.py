@@ -20,14 +20,17 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from sk_alrnn._model import ALRNN
+from sk_alrnn._model import ALRNN, INITS
 from sk_alrnn._optim import make_adam
 from sk_alrnn._params import ALRNNParams
 from sk_alrnn._training import (
+    SCHEDULES,
     DivergenceError,
+    History,
     SequenceData,
     TrainConfig,
     resolve_device,
+    resolve_patience,
     train,
 )
 from sk_alrnn._validation import (
@@ -45,12 +48,23 @@ _DTYPES = {
     "float64": (np.float64, torch.float64),
 }
 _PREDICT_CHUNK = 4096  # sequences per forward pass at predict time
+# early_stopping="auto" holds out a validation split from this many sequences on.
+AUTO_VALIDATION_MIN = 100
 
 PARAMETERS_DOC = """n_hidden : int, default=32
         M, the number of latent units.
     n_nonlinear : int, default=4
         P, how many of the M units are ReLU (the last P); the rest are linear.
         ``0`` gives a linear RNN, ``n_hidden`` a fully piecewise-linear RNN.
+    init : {"memory", "paper"}, default="memory"
+        Initial weights. Both draw A, W, h ~ N(0, 0.01^2), C, B ~ N(0, 0.1^2).
+        ``"memory"`` adds about 0.9 to W's diagonal (``min(0.9, 0.99 - 0.01
+        sqrt(M))``, so W starts contractive): every unit starts as a leaky
+        integrator that remembers about ten steps, and gradients reach early
+        inputs from the first epoch. ``"paper"`` is the papers' initialisation
+        (no memory at the start); its fits sit on long loss plateaus before
+        they learn to remember (the papers add manifold-attractor
+        regularisation for that).
     output : {"last", "sequence"}, default="last"
         ``"last"``: one prediction per sequence, read out at its last valid step.
         ``"sequence"``: one prediction per time step.
@@ -60,37 +74,60 @@ PARAMETERS_DOC = """n_hidden : int, default=32
         ``KeyboardInterrupt``; a non-finite loss or gradient is caught before the
         optimizer step and raises ``FloatingPointError`` (also a ``ValueError``)
         naming the epoch and batch. The estimator then holds the weights of the
-        last completed epoch (the best validation weights with
-        ``early_stopping``), or is left as it was before the call when no epoch
-        completed.
+        last completed epoch (the best validation weights with a validation
+        split), or is left as it was before the call when no epoch completed.
     batch_size : int, default=32
         Sequences per mini-batch (clipped to the number of sequences).
-    learning_rate_init : float, default=1e-3
-        Adam's learning rate.
+    learning_rate_init : float, default=5e-3
+        Adam's initial learning rate.
+    learning_rate : {"cosine", "constant", "adaptive"}, default="cosine"
+        Learning-rate schedule over the ``max_iter`` epochs of a fit.
+        ``"cosine"`` decays it from ``learning_rate_init`` to 1 % of it along a
+        half cosine: large steps to leave plateaus early, small ones to settle
+        at the end. ``"constant"`` keeps it; ``"adaptive"`` halves it after
+        ``n_iter_no_change // 4`` epochs without improvement (at least 2), down
+        to 1 % of ``learning_rate_init``. ``partial_fit`` always uses the
+        constant rate.
     alpha : float, default=0.0
         L2 penalty ``0.5 * alpha * ||theta||^2 / batch_size`` on the weights A, W,
         C and B, added to the mean loss of every batch (as in sklearn's MLP).
     clip_grad_norm : float or None, default=5.0
         Maximum gradient norm per step; None disables clipping.
-    early_stopping : bool, default=False
+    early_stopping : bool or "auto", default="auto"
         Hold out the last ``validation_fraction`` of the sequences (a tail split,
-        safe for time-ordered samples), stop when their score stops improving and
-        restore the best weights. Ignored by ``partial_fit``.
+        safe for time-ordered samples), monitor their loss, stop when it stops
+        improving and restore the weights of its best epoch. ``"auto"``: on
+        from 100 training sequences (a smaller split is too noisy to choose
+        by), else the training loss is monitored and the last weights are kept.
+        Ignored by ``partial_fit``.
     validation_fraction : float, default=0.1
-        Share of sequences held out when ``early_stopping=True``.
-    n_iter_no_change : int, default=10
-        Epochs without an improvement of at least ``tol`` (training loss, or the
-        validation score with early stopping) before training stops.
+        Share of sequences held out when a validation split is used.
+    n_iter_no_change : int, np.inf or "auto", default="auto"
+        Epochs without an improvement of the monitored loss (validation loss
+        with a validation split, else training loss) by at least ``tol`` before
+        training stops. ``"auto"``: ``max(20, max_iter // 4)``, 50 epochs at the
+        default ``max_iter``: recurrent losses often stay flat for tens of
+        epochs before a gate or a memory is learnt, and a short patience stops
+        fits on such plateaus. ``np.inf`` always trains ``max_iter`` epochs.
     tol : float, default=1e-4
-        Minimum improvement that counts.
+        Minimum improvement of the monitored loss that counts.
+    n_init : int, default=1
+        Number of initialisations, as in ``KMeans``: each trains from its own
+        seed (drawn from ``random_state``; the first one is the seed a single
+        fit uses, so ``n_init=1`` reproduces it exactly) and the fit with the
+        lowest monitored loss (best validation loss, else final training loss)
+        is kept. Restarts help when some initialisations stay on a plateau.
+        ``warm_start`` and ``partial_fit`` continue the kept model only.
     warm_start : bool, default=False
         Continue from the previous fit's weights, optimizer state and batch order:
-        on CPU, 5 epochs then 5 more equal 10 in one go, bitwise.
+        on CPU, 5 epochs then 5 more equal 10 in one go, bitwise (with
+        ``learning_rate="constant"``; a schedule restarts with each call).
     random_state : int, RandomState instance or None, default=None
         Seeds the weights and batch order through a local ``torch.Generator``;
         global seeds are never touched. An int gives bitwise-identical fits on CPU.
     verbose : int, default=0
-        ``>= 1`` prints one line per epoch (loss, validation score, seconds).
+        ``>= 1`` prints one line per epoch (loss, validation loss and score,
+        learning rate, seconds).
     device : str, default="auto"
         Torch device for training: ``"auto"`` (CUDA when available, else CPU),
         ``"cpu"``, ``"cuda"`` or ``"cuda:1"``. The fitted module lives on the CPU.
@@ -106,10 +143,24 @@ ATTRIBUTES_DOC = """module_ : torch.nn.Module
         Epochs trained in total.
     best_loss_ : float
         Lowest training loss seen.
+    stop_reason_ : str
+        Why the last fit ended: ``"converged"`` (the monitored loss stopped
+        improving), ``"plateau"`` (it stopped improving while still within 5 %
+        of a constant prediction's loss: the model learnt almost nothing, and
+        fit warned), ``"max_iter"`` (the epoch budget ran out while the loss was
+        still improving; fit warned), ``"interrupted"``, ``"diverged"`` or
+        ``"partial_fit"``.
     validation_scores_ : list of float or None
-        Validation score per epoch when ``early_stopping=True``, else None.
+        Validation score (R^2 or accuracy) per epoch with a validation split,
+        else None.
+    validation_loss_curve_ : list of float or None
+        Validation loss per epoch with a validation split, else None.
     best_validation_score_ : float or None
-        Best validation score when ``early_stopping=True``, else None.
+        Validation score of the kept epoch (the one with the lowest validation
+        loss) with a validation split, else None.
+    init_losses_ : list of float
+        Monitored loss of each of the ``n_init`` initialisations (the kept one
+        is the lowest).
     n_features_in_ : int
         Features per time step (K), not columns of a 2D X.
     feature_names_in_ : ndarray of shape (n_timesteps,)
@@ -132,18 +183,22 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints: ClassVar[dict] = {
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
         "n_nonlinear": [Interval(Integral, 0, None, closed="left")],
+        "init": [StrOptions(set(INITS))],
         "output": [StrOptions({"last", "sequence"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "early_stopping": ["boolean"],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [
             Interval(Integral, 1, None, closed="left"),
             Options(Real, {np.inf}),
+            StrOptions({"auto"}),
         ],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
@@ -157,16 +212,19 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         *,
         n_hidden=32,
         n_nonlinear=4,
+        init="memory",
         output="last",
         max_iter=200,
         batch_size=32,
-        learning_rate_init=1e-3,
+        learning_rate_init=5e-3,
+        learning_rate="cosine",
         alpha=0.0,
         clip_grad_norm=5.0,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change="auto",
         tol=1e-4,
+        n_init=1,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -175,16 +233,19 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
     ):
         self.n_hidden = n_hidden
         self.n_nonlinear = n_nonlinear
+        self.init = init
         self.output = output
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
         self.alpha = alpha
         self.clip_grad_norm = clip_grad_norm
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.n_init = n_init
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
@@ -247,9 +308,10 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         Faults policy (the README's "Faults during fit"):
 
         - ``KeyboardInterrupt``: the epochs completed so far are kept (weights at
-          the end of the last one, or the best validation weights with early
-          stopping), the estimator is fitted, a UserWarning says so and the
-          interrupt is re-raised (a grid search stops).
+          the end of the last one, or the best validation weights with a
+          validation split), the estimator is fitted, a UserWarning says so and
+          the interrupt is re-raised (a grid search stops). With ``n_init > 1``
+          the best of the initialisations trained so far is kept.
         - divergence (non-finite loss, gradient, weights or outputs): detected before
           the optimizer step; the epochs completed before it are kept in the same
           way and a ``DivergenceError`` (a ``FloatingPointError`` and a
@@ -276,112 +338,197 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         )
         targets, n_outputs = self._encode_targets(y, seqs, first_pass, classes)
         device = resolve_device(self.device)
-
-        generator = torch.Generator()
-        if first_pass:
-            rng = check_random_state(self.random_state)
-            generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
-        elif hasattr(self, "_generator_state"):
-            # continue the batch order where the last fit left it
-            generator.set_state(self._generator_state)
-        else:  # fitted by an older version: no stored batch order
-            generator.manual_seed(0)
-        if first_pass:
-            module = self._make_module(
-                seqs.X.shape[2], n_outputs, generator, torch_dtype
-            )
-        else:
-            module = copy.deepcopy(self.module_)  # the old model survives a failure
-        module.to(device)
-        optimizer = _adam(module, self.learning_rate_init)
-        if not first_pass:
-            optimizer.load_state_dict(self._optimizer_state)
-            for group in optimizer.param_groups:
-                group["lr"] = self.learning_rate_init
-
         y_dtype = torch_dtype if self._target_is_float else torch.int64
         data = _to_device(seqs, targets, device, torch_dtype, y_dtype)
         validation = None
-        if self.early_stopping and not incremental:
+        if not incremental and self._holds_out_validation(len(data)):
             data, validation = _tail_split(data, self.validation_fraction, name)
-        config = TrainConfig(
-            max_iter=1 if incremental else self.max_iter,
-            batch_size=self.batch_size,
-            learning_rate_init=self.learning_rate_init,
-            alpha=self.alpha,
-            clip_grad_norm=self.clip_grad_norm,
-            n_iter_no_change=self.n_iter_no_change,
-            tol=self.tol,
-            verbose=self.verbose,
-            sequence=sequence,
-            name=name,
-        )
-        try:
-            history = train(
-                module,
-                optimizer,
-                data,
-                config,
-                self._loss,
-                generator,
-                validation=validation,
-                score_fn=self._validation_score,
-            )
-        except DivergenceError as exc:  # keep what completed, raise it below
-            history = exc.history
+        config = self._train_config(name, incremental, data, validation)
 
-        fault = history.fault
-        if fault is not None and not history.loss_curve:
-            if history.interrupted:
+        runs = []  # (history, module, optimizer, generator) per initialisation
+        for generator in self._generators(first_pass):
+            if first_pass:
+                module = self._make_module(
+                    seqs.X.shape[2], n_outputs, generator, torch_dtype
+                )
+            else:
+                module = copy.deepcopy(self.module_)  # the old model survives
+            module.to(device)
+            optimizer = _adam(module, self.learning_rate_init)
+            if not first_pass:
+                optimizer.load_state_dict(self._optimizer_state)
+                for group in optimizer.param_groups:
+                    group["lr"] = self.learning_rate_init
+            try:
+                history = train(
+                    module,
+                    optimizer,
+                    data,
+                    config,
+                    self._loss,
+                    generator,
+                    validation=validation,
+                    eval_fn=self._evaluate,
+                )
+            except DivergenceError as exc:  # keep what completed, raise it below
+                history = exc.history
+            runs.append((history, module, optimizer, generator))
+            if history.fault is not None:
+                break  # no further initialisations after a fault
+        return self._keep_best(runs, first_pass, incremental, validation, name)
+
+    def _keep_best(self, runs, first_pass, incremental, validation, name):
+        """Store the best run (lowest kept loss); return the fault to raise, if any."""
+        fault = runs[-1][0].fault
+        done = [run for run in runs if run[0].loss_curve]
+        if not done:
+            if isinstance(fault, KeyboardInterrupt):
                 warnings.warn(
                     f"{name}: training interrupted by the user before the first "
                     "epoch completed; the estimator is left as it was before this "
                     "call.",
                     UserWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
             raise fault  # _fit restores the estimator as it was
-
+        history, module, optimizer, generator = min(
+            done, key=lambda run: _kept_loss(run[0])
+        )
         module.cpu()
         self.module_ = module
         self._optimizer_state = _cpu_state(optimizer.state_dict())
         self._generator_state = generator.get_state()  # uint8 tensor, for resuming
         self._fit_signature = self._signature()
+        if first_pass:
+            self.init_losses_ = [_kept_loss(run[0]) for run in done]
         old_curve = [] if first_pass else self.loss_curve_
         self.loss_curve_ = old_curve + history.loss_curve
         self.n_iter_ = len(self.loss_curve_)
         self.best_loss_ = min(self.loss_curve_, default=math.inf)
+        self.stop_reason_ = "partial_fit" if incremental else history.stop_reason
         if validation is not None:
             self.validation_scores_ = history.validation_scores
+            self.validation_loss_curve_ = history.validation_losses
             self.best_validation_score_ = history.best_validation_score
         else:
             self.validation_scores_ = None
+            self.validation_loss_curve_ = None
             self.best_validation_score_ = None
-        if history.interrupted:
+        n_done = len(runs[-1][0].loss_curve)
+        if isinstance(fault, KeyboardInterrupt):
+            self.stop_reason_ = "interrupted"
             warnings.warn(
-                f"{name}: training interrupted by the user after "
-                f"{len(history.loss_curve)} epochs; the estimator is fitted with the "
-                "weights of the last completed epoch (the best validation weights "
-                "with early_stopping). fit(...) with warm_start=True resumes.",
+                f"{name}: training interrupted by the user after {n_done} epochs"
+                + (
+                    f" of initialisation {len(runs)}/{self.n_init}"
+                    if len(runs) > 1
+                    else ""
+                )
+                + "; the estimator is fitted with the weights of the last completed "
+                "epoch (the best validation weights with a validation split"
+                + (", and the best initialisation" if len(runs) > 1 else "")
+                + "). fit(...) with warm_start=True resumes.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
+            return fault
         if isinstance(fault, FloatingPointError):
+            self.stop_reason_ = "diverged"
             fault.args = (
                 f"{fault} {name} keeps the {len(history.loss_curve)} epochs "
                 f"completed before it (n_iter_={self.n_iter_}).",
             )
-        if fault is not None:
             return fault
-        if not incremental and not history.converged:
-            warnings.warn(
-                f"{name}: reached max_iter={self.max_iter} epochs before the "
-                f"{'validation score' if validation else 'training loss'} stopped "
-                f"improving by tol={self.tol}. Raise max_iter or learning_rate_init.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        if not incremental:
+            self._warn_stop(history, validation is not None, name)
         return None
+
+    def _warn_stop(self, history: History, validated: bool, name: str) -> None:
+        """ConvergenceWarning: stopped while still improving, or learnt nothing."""
+        what = "validation loss" if validated else "training loss"
+        if history.stop_reason == "max_iter":
+            warnings.warn(
+                f"{name}: reached max_iter={self.max_iter} epochs while the {what} "
+                f"was still improving by more than tol={self.tol}. Raise max_iter "
+                "(or learning_rate_init).",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+        elif history.stop_reason == "plateau":
+            warnings.warn(
+                f"{name}: stopped after {len(history.loss_curve)} epochs with a best "
+                f"{what} of {history.best_monitored:.4g}, close to the "
+                f"{self._trivial_name()}'s: the model learnt almost nothing. "
+                "Recurrent losses often stay flat for many epochs before a gate or "
+                "a memory is found: raise n_iter_no_change and max_iter, or try "
+                "n_init > 1. A model that cannot represent the task (n_nonlinear=0 "
+                "is a linear RNN) stops here too.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
+    def _trivial_name(self) -> str:
+        return "constant prediction"
+
+    def _holds_out_validation(self, n_sequences: int) -> bool:
+        """Whether this fit holds out a validation split (``early_stopping``)."""
+        if self.early_stopping == "auto":
+            return n_sequences >= AUTO_VALIDATION_MIN
+        return bool(self.early_stopping)
+
+    def _train_config(self, name, incremental, data, validation) -> TrainConfig:
+        monitored = validation if validation is not None else data
+        sequence = self.output == "sequence"
+        return TrainConfig(
+            max_iter=1 if incremental else self.max_iter,
+            batch_size=self.batch_size,
+            learning_rate_init=self.learning_rate_init,
+            alpha=self.alpha,
+            clip_grad_norm=self.clip_grad_norm,
+            n_iter_no_change=resolve_patience(self.n_iter_no_change, self.max_iter),
+            tol=self.tol,
+            verbose=self.verbose,
+            sequence=sequence,
+            name=name,
+            learning_rate="constant" if incremental else self.learning_rate,
+            trivial_loss=self._trivial_loss(data, monitored, sequence),
+        )
+
+    def _trivial_loss(self, fit: SequenceData, monitored: SequenceData, sequence):
+        """Loss on ``monitored`` of the best constant output fitted on ``fit``."""
+        with torch.no_grad():
+            mask = fit.mask() if sequence else None
+            const = self._constant_output(fit.y, mask)  # (O,)
+            shape = monitored.y.shape[: 2 if sequence else 1] + const.shape
+            out = const.expand(shape)  # (N, O) or (N, T, O)
+            mask = monitored.mask() if sequence else None
+            return self._evaluate(out, monitored.y, mask)[0]
+
+    def _evaluate(self, out, y, mask) -> tuple[float, float]:
+        """(loss, score) of outputs on held-out targets (no gradients).
+
+        The loss is the class's training loss, looked up on the class so that
+        only training batches go through the instance's ``_loss``.
+        """
+        with torch.no_grad():
+            loss = float(type(self)._loss(self, out, y, mask))
+        return loss, self._validation_score(out, y, mask)
+
+    def _generators(self, first_pass: bool):
+        """One seeded torch.Generator per initialisation (the stored one to resume).
+
+        The first seed is the one a single fit has always drawn from
+        ``random_state``, so ``n_init=1`` reproduces it bitwise.
+        """
+        if not first_pass:
+            generator = torch.Generator()
+            generator.set_state(self._generator_state)  # the batch order goes on
+            yield generator
+            return
+        rng = check_random_state(self.random_state)
+        for _ in range(self.n_init):
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+            yield torch.Generator().manual_seed(seed)
 
     def _check_hyperparameters(self, name):
         """Cross-parameter checks that ``_parameter_constraints`` cannot express."""
@@ -401,6 +548,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             n_outputs,
             generator=generator,
             dtype=dtype,
+            init=self.init,
         )
 
     def _signature(self):
@@ -491,6 +639,13 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             b=scale * arr(m.b) + offset,  # (O,)
             n_nonlinear=m.n_nonlinear,
         )
+
+
+def _kept_loss(history: History) -> float:
+    """Monitored loss of the weights a run keeps: best validation, else last epoch."""
+    if history.validation_losses:
+        return history.best_monitored
+    return history.loss_curve[-1]
 
 
 def _adam(module, lr):

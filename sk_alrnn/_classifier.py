@@ -159,6 +159,16 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
             return F.binary_cross_entropy_with_logits(out[:, 0], y.to(out.dtype))
         return F.cross_entropy(out, y)
 
+    def _constant_output(self, y, mask):
+        """Logits of the class frequencies in ``y`` (smoothed: no class has p=0)."""
+        codes = y[mask] if mask is not None else y.reshape(-1)
+        n_classes = len(self.classes_)
+        counts = torch.bincount(codes, minlength=n_classes).double() + 0.5
+        log_p = torch.log(counts / counts.sum())  # (C,) float64
+        if n_classes == 2:
+            return log_p[1:] - log_p[:1]  # (1,): the one logit of two classes
+        return log_p
+
     def _validation_score(self, out, y, mask):
         out, y = _valid(out, y, mask)
         pred = (out[:, 0] > 0).long() if out.shape[-1] == 1 else out.argmax(-1)

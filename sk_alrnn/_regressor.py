@@ -122,6 +122,10 @@ class ALRNNRegressor(RegressorMixin, BaseALRNN):
             return err.mean()
         return err[mask].mean()  # valid steps only
 
+    def _constant_output(self, y, mask):
+        valid = y[mask] if mask is not None else y.reshape(-1, y.shape[-1])
+        return valid.mean(0)  # (O,), about 0: y is standardised
+
     def _validation_score(self, out, y, mask):
         if mask is not None:
             out, y = out[mask], y[mask]  # (n_valid, O)

@@ -1,8 +1,23 @@
-"""Training loop: mini-batch Adam with clipping, early stopping and a divergence guard.
+"""Training loop: mini-batch Adam with clipping, a learning-rate schedule, stopping
+rules that survive plateaus, best-weight restore and a divergence guard.
 
 Shapes: N sequences, T time steps, K features per step, O outputs. The loop knows
 nothing about regression or classification: the estimator passes a loss and a
 validation score as functions of (outputs, targets, mask).
+
+The monitored quantity is the validation loss when validation data are given,
+else the mean training loss of the epoch. Training stops when it has not improved
+by ``tol`` for ``n_iter_no_change`` epochs, or at ``max_iter``; the reason is kept
+in :attr:`History.stop_reason`:
+
+- ``"converged"``: stopped by the patience rule, or at ``max_iter`` when the last
+  tenth of the epochs brought no improvement by more than ``tol`` and more than
+  ``IMPROVING_SHARE`` (2 %) of the fit's whole improvement;
+- ``"plateau"``: the same, but the best monitored loss is still within
+  ``PLATEAU_FRACTION`` of the loss of the best constant prediction: the model
+  learnt (almost) nothing, e.g. it stopped on a plateau before finding a gate;
+- ``"max_iter"``: reached ``max_iter`` while still improving (or after fewer than
+  ``JUDGE_MIN_EPOCHS`` epochs, too few to tell).
 """
 
 from __future__ import annotations
@@ -17,7 +32,22 @@ import torch
 from torch import Tensor, nn
 
 LossFn = Callable[[Tensor, Tensor, Tensor | None], Tensor]
-ScoreFn = Callable[[Tensor, Tensor, Tensor | None], float]
+# (outputs, targets, mask) of held-out data -> (loss, score); higher score is better
+EvalFn = Callable[[Tensor, Tensor, Tensor | None], tuple[float, float]]
+
+SCHEDULES = ("constant", "cosine", "adaptive")
+# A best monitored loss above this share of the constant predictor's loss means
+# the model explains (almost) nothing: a stop there is flagged as a plateau.
+PLATEAU_FRACTION = 0.95
+# "Still improving" at max_iter: the last tenth of the epochs (at least one, at
+# most the patience) lowered the monitored loss by more than tol and by more than
+# IMPROVING_SHARE of the whole fit's improvement.
+RECENT_FRACTION = 0.1
+IMPROVING_SHARE = 0.02
+JUDGE_MIN_EPOCHS = 10  # a fit cut off before this many epochs counts as improving
+ADAPTIVE_FACTOR = 0.5  # "adaptive": the learning rate is halved on a plateau ...
+ADAPTIVE_MIN = 1e-2  # ... down to this share of learning_rate_init
+COSINE_MIN = 1e-2  # "cosine": the learning rate ends at this share of the initial
 
 
 @dataclass(frozen=True)
@@ -34,6 +64,24 @@ class TrainConfig:
     verbose: int
     sequence: bool  # one output per step (masked) instead of the last step
     name: str = "ALRNN"  # estimator name for messages
+    learning_rate: str = "constant"  # schedule over this call's epochs (SCHEDULES)
+    # loss of the best constant prediction on the monitored data (None: unknown)
+    trivial_loss: float | None = None
+
+
+def resolve_patience(n_iter_no_change, max_iter: int) -> int | float:
+    """``"auto"`` -> ``max(20, max_iter // 4)`` epochs; numbers pass through.
+
+    Examples
+    --------
+    >>> resolve_patience("auto", 200), resolve_patience("auto", 20)
+    (50, 20)
+    >>> resolve_patience(3, 9)
+    3
+    """
+    if isinstance(n_iter_no_change, str):
+        return max(20, int(max_iter) // 4)
+    return n_iter_no_change
 
 
 @dataclass
@@ -90,13 +138,33 @@ class History:
 
     loss_curve: list[float] = field(default_factory=list)
     validation_scores: list[float] = field(default_factory=list)
+    validation_losses: list[float] = field(default_factory=list)
     best_loss: float = math.inf
-    best_validation_score: float = -math.inf
-    converged: bool = False
+    best_validation_score: float = -math.inf  # score of the kept (best-loss) epoch
+    best_monitored: float = math.inf  # lowest monitored loss (validation or training)
+    best_epoch: int = 0  # epoch of best_monitored (1-based; 0: none)
+    stop_reason: str = "max_iter"  # "converged", "plateau" or "max_iter"
+    converged: bool = False  # stop_reason != "max_iter"
     interrupted: bool = False
     # KeyboardInterrupt or FloatingPointError (divergence) that ended training; the
     # module, optimizer and generator then hold the last good checkpoint (below).
     fault: BaseException | None = None
+
+    @property
+    def monitored(self) -> list[float]:
+        """The monitored loss per epoch: validation losses, else training losses."""
+        return self.validation_losses or self.loss_curve
+
+    def recount(self) -> None:
+        """Recompute the best values from the curves (after a roll-back)."""
+        monitored = self.monitored
+        self.best_loss = min(self.loss_curve, default=math.inf)
+        self.best_monitored = min(monitored, default=math.inf)
+        self.best_epoch = (monitored.index(self.best_monitored) + 1) if monitored else 0
+        scores = self.validation_scores
+        self.best_validation_score = (
+            scores[self.best_epoch - 1] if scores and self.best_epoch else -math.inf
+        )
 
 
 @dataclass
@@ -123,8 +191,8 @@ class _Checkpoint:
         """Roll the training state and ``history`` back to this checkpoint."""
         del history.loss_curve[self.epochs :]
         del history.validation_scores[self.epochs :]
-        scores = history.validation_scores
-        history.best_validation_score = max(scores, default=-math.inf)
+        del history.validation_losses[self.epochs :]
+        history.recount()
         module.load_state_dict(self.weights)
         optimizer.load_state_dict(self.optimizer)
         generator.set_state(self.generator)
@@ -205,14 +273,16 @@ def train(
     generator: torch.Generator,
     *,
     validation: SequenceData | None = None,
-    score_fn: ScoreFn | None = None,
+    eval_fn: EvalFn | None = None,
 ) -> History:
     """Train ``module`` for up to ``config.max_iter`` epochs over ``data``.
 
-    Without early stopping, training stops once the training loss has not improved
-    by ``tol`` for ``n_iter_no_change`` epochs (``History.converged``). With
-    ``validation`` data, the validation score decides instead and the best weights
-    are restored at the end.
+    The monitored loss is the validation loss with ``validation`` data (whose
+    best weights are restored at the end), else the epoch's mean training loss.
+    Training stops once it has not improved by ``tol`` for ``n_iter_no_change``
+    epochs (``History.converged``); ``History.stop_reason`` says why it ended
+    (see the module docstring). The learning rate follows
+    ``config.learning_rate`` over this call's epochs.
 
     Faults end training and land in ``History.fault``:
 
@@ -231,70 +301,49 @@ def train(
     that state therefore replays the faulty epoch exactly.
     """
     history = History()
-    n = len(data)
-    batch_size = min(config.batch_size, n)
-    n_batches = math.ceil(n / batch_size)
     best_state = None
     no_improvement = 0
+    schedule = _Schedule(optimizer, config)
     last = _Checkpoint.take(0, module, optimizer, generator)
     previous = last
     module.train()
     try:
         for epoch in range(1, config.max_iter + 1):
             start = time.perf_counter()
-            order = torch.randperm(n, generator=generator)  # CPU, local generator
-            total = torch.zeros((), dtype=torch.float64, device=data.X.device)
-            for batch, begin in enumerate(range(0, n, batch_size), start=1):
-                idx = order[begin : begin + batch_size]
-                X, lengths, y, mask = data.batch(idx, config.sequence)
-                out = module(X, lengths, sequence=config.sequence)
-                loss = loss_fn(out, y, mask)
-                objective = loss
-                if config.alpha > 0:
-                    penalty = 0.5 * config.alpha * _penalty(module) / len(idx)
-                    objective = loss + penalty
-                optimizer.zero_grad(set_to_none=True)
-                objective.backward()
-                norm = _clip_gradients(module, config.clip_grad_norm)
-                loss = loss.detach()
-                # One host sync per batch: a step with a non-finite loss or
-                # gradient would poison the weights and Adam's moments.
-                if not bool(torch.isfinite(loss) & torch.isfinite(norm)):
-                    raise _Diverged(
-                        f"epoch {epoch} (batch {batch} of {n_batches}): the "
-                        f"training loss was {float(loss):.6g} and the gradient norm "
-                        f"{float(norm):.6g}, so the step was not taken"
-                    )
-                optimizer.step()
-                total = total + loss.double() * len(idx)
-            epoch_loss = float(total) / n  # float64 sum: finite batch losses stay so
-            if not (math.isfinite(epoch_loss) and _all_finite(module)):
-                raise _Diverged(f"epoch {epoch}: the weights became non-finite")
+            schedule.before_epoch(epoch)
+            epoch_loss = _run_epoch(
+                module, optimizer, data, config, loss_fn, epoch, generator
+            )
             message = f"Epoch {epoch}/{config.max_iter}: loss={epoch_loss:.6g}"
+            monitored = epoch_loss
             score = None
-            if validation is not None and score_fn is not None:
-                module.eval()
-                val_out = _predict(module, validation, config.sequence)
-                val_mask = validation.mask() if config.sequence else None
-                score = score_fn(val_out, validation.y, val_mask)
-                module.train()
-                message += f", validation score={score:.6g}"
+            if validation is not None:
+                val_loss, score = _evaluate(module, validation, config, eval_fn)
+                monitored = val_loss
+                message += f", validation loss={val_loss:.6g} score={score:.6g}"
             checkpoint = _Checkpoint.take(epoch, module, optimizer, generator)
             # The epoch is complete: record it and move the checkpoints on.
             history.loss_curve.append(epoch_loss)
+            history.best_loss = min(history.best_loss, epoch_loss)
             if score is not None:
                 history.validation_scores.append(score)
-                improved = score > history.best_validation_score + config.tol
-                if score > history.best_validation_score:
+                history.validation_losses.append(monitored)
+            improved = monitored < history.best_monitored - config.tol
+            if monitored < history.best_monitored:
+                history.best_monitored = monitored
+                history.best_epoch = epoch
+                if score is not None:
                     history.best_validation_score = score
                     best_state = checkpoint.weights
-            else:
-                improved = epoch_loss < history.best_loss - config.tol
             previous, last = last, checkpoint
-            history.best_loss = min(history.best_loss, epoch_loss)
-            no_improvement = 0 if improved else no_improvement + 1
+            schedule.after_epoch(improved)
             if config.verbose:
-                print(f"{message}, {time.perf_counter() - start:.3f}s", flush=True)
+                lr = optimizer.param_groups[0]["lr"]
+                print(
+                    f"{message}, lr={lr:.3g}, {time.perf_counter() - start:.3f}s",
+                    flush=True,
+                )
+            no_improvement = 0 if improved else no_improvement + 1
             if no_improvement >= config.n_iter_no_change:
                 history.converged = True
                 break
@@ -305,7 +354,7 @@ def train(
     except _Diverged as exc:
         history.fault = _diverged(config, str(exc))
         last.restore(module, optimizer, generator, history)
-    if best_state is not None:
+    if best_state is not None and history.best_epoch:
         module.load_state_dict(best_state)
     module.eval()
     if history.loss_curve and not _outputs_finite(module, data, config):
@@ -318,10 +367,120 @@ def train(
             history.fault = _diverged(
                 config, f"epoch {epoch}: the model's outputs overflowed after it"
             )
+    history.stop_reason = _stop_reason(history, config)
+    history.converged = history.stop_reason != "max_iter"
     if isinstance(history.fault, DivergenceError):
         history.fault.history = history
         raise history.fault
     return history
+
+
+def _run_epoch(module, optimizer, data, config, loss_fn, epoch, generator) -> float:
+    """One pass over ``data`` in a random order; the mean training loss."""
+    n = len(data)
+    batch_size = min(config.batch_size, n)
+    n_batches = math.ceil(n / batch_size)
+    order = torch.randperm(n, generator=generator)  # CPU, local generator
+    total = torch.zeros((), dtype=torch.float64, device=data.X.device)
+    for batch, begin in enumerate(range(0, n, batch_size), start=1):
+        idx = order[begin : begin + batch_size]
+        X, lengths, y, mask = data.batch(idx, config.sequence)
+        out = module(X, lengths, sequence=config.sequence)
+        loss = loss_fn(out, y, mask)
+        objective = loss
+        if config.alpha > 0:
+            objective = loss + 0.5 * config.alpha * _penalty(module) / len(idx)
+        optimizer.zero_grad(set_to_none=True)
+        objective.backward()
+        norm = _clip_gradients(module, config.clip_grad_norm)
+        loss = loss.detach()
+        # One host sync per batch: a step with a non-finite loss or gradient
+        # would poison the weights and Adam's moments.
+        if not bool(torch.isfinite(loss) & torch.isfinite(norm)):
+            raise _Diverged(
+                f"epoch {epoch} (batch {batch} of {n_batches}): the training loss "
+                f"was {float(loss):.6g} and the gradient norm {float(norm):.6g}, so "
+                "the step was not taken"
+            )
+        optimizer.step()
+        total = total + loss.double() * len(idx)
+    epoch_loss = float(total) / n  # float64 sum: finite batch losses stay so
+    if not (math.isfinite(epoch_loss) and _all_finite(module)):
+        raise _Diverged(f"epoch {epoch}: the weights became non-finite")
+    return epoch_loss
+
+
+def _evaluate(module, data, config, eval_fn) -> tuple[float, float]:
+    """(loss, score) of ``module`` on held-out ``data``, without gradients."""
+    module.eval()
+    out = _predict(module, data, config.sequence)
+    mask = data.mask() if config.sequence else None
+    loss, score = eval_fn(out, data.y, mask)
+    module.train()
+    return loss, score
+
+
+class _Schedule:
+    """The learning rate of each epoch: constant, cosine decay or adaptive.
+
+    ``"cosine"`` decays from ``learning_rate_init`` to ``COSINE_MIN`` times it
+    over the call's ``max_iter`` epochs; ``"adaptive"`` halves the rate after
+    ``max(2, n_iter_no_change // 4)`` epochs without an improvement, down to
+    ``ADAPTIVE_MIN`` times the initial rate.
+    """
+
+    def __init__(self, optimizer, config: TrainConfig):
+        self.optimizer = optimizer
+        self.config = config
+        self.lr = config.learning_rate_init
+        self.stale = 0
+        patience = config.n_iter_no_change
+        self.wait = max(2, int(patience) // 4) if math.isfinite(patience) else 10
+
+    def _set(self, lr: float) -> None:
+        self.lr = lr
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def before_epoch(self, epoch: int) -> None:
+        config = self.config
+        if config.learning_rate == "cosine" and config.max_iter > 1:
+            progress = (epoch - 1) / (config.max_iter - 1)  # 0 .. 1
+            low = COSINE_MIN * config.learning_rate_init
+            span = config.learning_rate_init - low
+            self._set(low + 0.5 * span * (1 + math.cos(math.pi * progress)))
+
+    def after_epoch(self, improved: bool) -> None:
+        if self.config.learning_rate != "adaptive":
+            return
+        self.stale = 0 if improved else self.stale + 1
+        if self.stale >= self.wait:
+            low = ADAPTIVE_MIN * self.config.learning_rate_init
+            self._set(max(low, self.lr * ADAPTIVE_FACTOR))
+            self.stale = 0
+
+
+def _stop_reason(history: History, config: TrainConfig) -> str:
+    """Why training ended: "converged", "plateau" or "max_iter" (still improving)."""
+    monitored = history.monitored
+    n = len(monitored)
+    if n == 0:
+        return "max_iter"
+    if not history.converged:  # ran to max_iter (or a fault): improving lately?
+        if n < JUDGE_MIN_EPOCHS:
+            return "max_iter"  # too short to tell
+        recent = max(1, math.ceil(RECENT_FRACTION * n))
+        recent = int(min(recent, config.n_iter_no_change))
+        before = min(monitored[: n - recent], default=math.inf)
+        now = min(monitored[n - recent :])
+        gain = before - now  # inf after a single epoch: cannot tell, so improving
+        if gain > config.tol and gain > IMPROVING_SHARE * (monitored[0] - now):
+            return "max_iter"
+    trivial = config.trivial_loss
+    if trivial is not None and math.isfinite(trivial) and trivial > 0:
+        if history.best_monitored > PLATEAU_FRACTION * trivial:
+            return "plateau"
+    return "converged"
 
 
 def _clip_gradients(module: nn.Module, max_norm: float | None) -> Tensor:

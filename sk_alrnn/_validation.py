@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import _fit_context
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -39,6 +40,7 @@ __all__ = [
     "check_sequences",
     "check_targets",
     "column_or_1d",
+    "take_rows",
 ]
 
 _SHAPES = (
@@ -63,6 +65,17 @@ class Sequences:
     def unpad(self, values: np.ndarray) -> list[np.ndarray]:
         """Split a padded (N, T, ...) array into a list of (T_i, ...) arrays."""
         return [v[:n] for v, n in zip(values, self.lengths, strict=True)]
+
+
+def take_rows(data, indices):
+    """Rows ``indices`` of an array, a DataFrame or a list of (ragged) sequences.
+
+    Examples
+    --------
+    >>> take_rows([np.zeros(2), np.zeros(3), np.zeros(1)], [2, 0])[0].shape
+    (1,)
+    """
+    return _safe_indexing(data, indices)
 
 
 def _is_ragged(X) -> bool:

@@ -86,7 +86,7 @@ class _BaselineMixin:
         **{
             k: v
             for k, v in BaseALRNN._parameter_constraints.items()
-            if k != "n_nonlinear"
+            if k not in ("n_nonlinear", "init")
         },
         "cell": [StrOptions(set(_CELLS))],
     }
@@ -99,13 +99,15 @@ class _BaselineMixin:
         output="last",
         max_iter=200,
         batch_size=32,
-        learning_rate_init=1e-3,
+        learning_rate_init=5e-3,
+        learning_rate="cosine",
         alpha=0.0,
         clip_grad_norm=5.0,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change="auto",
         tol=1e-4,
+        n_init=1,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -118,12 +120,14 @@ class _BaselineMixin:
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
         self.alpha = alpha
         self.clip_grad_norm = clip_grad_norm
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.n_init = n_init
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose

@@ -18,13 +18,14 @@ from sk_alrnn import ALRNNClassifier, ALRNNRegressor
 from sk_alrnn.baselines import RNNClassifier, RNNRegressor
 from sk_alrnn.forecasting import ALRNNForecaster
 
-# Small, but trained long enough to pass sklearn's score thresholds
-# (check_regressors_train: R^2 > 0.5; check_classifiers_train: accuracy > 0.83).
+# The default training (max_iter, schedule, stopping rule) on a small network,
+# with a larger step: check_regressors_train's data (200 "sequences" of 10 steps
+# whose target is one step's value plus noise) needs R^2 > 0.5, which the
+# default learning rate reaches only with n_hidden=32 (0.81 vs 0.82 here).
 CHECK_PARAMS = dict(
     n_hidden=16,
     n_nonlinear=4,
-    max_iter=30,
-    learning_rate_init=2e-2,
+    learning_rate_init=1e-2,
     random_state=0,
     dtype="float64",
 )

@@ -26,7 +26,10 @@ from sk_alrnn import ALRNNClassifier, ALRNNRegressor
 ESTIMATORS = [ALRNNRegressor, ALRNNClassifier]
 # 40 sequences in batches of 16: 3 batches per epoch, so the batch order matters.
 # No early stop in either run of a comparison.
-RESUMABLE = dict(n_iter_no_change=np.inf, tol=0.0, learning_rate_init=0.01)
+# A constant learning rate: a schedule restarts with each call of fit.
+RESUMABLE = dict(
+    n_iter_no_change=np.inf, tol=0.0, learning_rate_init=0.01, learning_rate="constant"
+)
 
 
 @pytest.fixture

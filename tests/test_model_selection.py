@@ -1,4 +1,5 @@
-"""sweep_nonlinearity: the table and the one-standard-error choice of P."""
+"""sweep_nonlinearity: the table, the paired rule for the smallest adequate P, the
+reference models, stop reasons and withheld conclusions."""
 
 import numpy as np
 import pytest
@@ -9,8 +10,14 @@ from sklearn.preprocessing import StandardScaler
 from sk_alrnn import ALRNNRegressor
 from sk_alrnn.model_selection import sweep_nonlinearity
 
-# score per P and fold: P=0 poor, P=2 just inside one standard error of P=4
-SCORES = {0: [0.1, 0.2, 0.3], 2: [0.82, 0.88, 0.85], 4: [0.82, 0.90, 0.86]}
+# score per P and fold: P=0 poor; P=2 differs from P=4 by noise (paired
+# differences +0.02, -0.04, +0.01); P=3 is consistently 0.01 below P=4.
+SCORES = {
+    0: [0.1, 0.2, 0.3],
+    2: [0.84, 0.86, 0.87],
+    3: [0.81, 0.89, 0.85],
+    4: [0.82, 0.90, 0.86],
+}
 
 
 class FakeSweepTarget(RegressorMixin, BaseEstimator):
@@ -28,17 +35,51 @@ class FakeSweepTarget(RegressorMixin, BaseEstimator):
         return SCORES[self.n_nonlinear][fold]
 
 
-def test_one_standard_error_rule_picks_the_smallest_sufficient_p():
+def _fake_sweep(values, **kwargs):
     X = np.arange(30.0)[:, None]
-    result = sweep_nonlinearity(FakeSweepTarget(), X, np.zeros(30), [4, 0, 2], cv=3)
+    return sweep_nonlinearity(
+        FakeSweepTarget(), X, np.zeros(30), values, cv=3, baselines=False, **kwargs
+    )
+
+
+def test_paired_rule_picks_the_smallest_p_not_credibly_worse():
+    result = _fake_sweep([4, 0, 2])
     assert [r["n_nonlinear"] for r in result.rows] == [0, 2, 4]
     means = [r["mean_score"] for r in result.rows]
     np.testing.assert_allclose(means, [np.mean(SCORES[p]) for p in (0, 2, 4)])
-    sem4 = np.std(SCORES[4], ddof=1) / np.sqrt(3)
-    assert np.mean(SCORES[2]) >= np.mean(SCORES[4]) - sem4  # the case is as intended
     assert result.best_n_nonlinear == 4
     assert result.needed_n_nonlinear == 2
-    assert "n_nonlinear=2" in str(result)
+    row2 = result.rows[1]
+    diff = np.subtract(SCORES[2], SCORES[4])
+    assert row2["diff_to_best"] == pytest.approx(diff.mean())
+    assert row2["diff_sem"] == pytest.approx(diff.std(ddof=1) / np.sqrt(3))
+    assert not row2["worse_than_best"] and result.rows[0]["worse_than_best"]
+    assert "P=2: -0.003 +- 0.019 vs best P=4" in result.evidence
+    assert "n_nonlinear=2" in str(result) and "n_nonlinear=2" in result.conclusion
+
+
+def test_a_consistent_small_loss_counts_only_beyond_the_margin():
+    # P=3 is 0.01 worse on every fold: credibly worse without a margin ...
+    strict = _fake_sweep([0, 3, 4])
+    assert strict.needed_n_nonlinear == 4
+    assert strict.rows[1]["worse_than_best"]
+    # ... and not once differences below tolerance * (best - trivial) are none
+    X = np.arange(30.0)[:, None]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(
+            "sk_alrnn.model_selection._sweep._baseline",
+            lambda name, fits: {
+                "description": name,
+                "mean_score": 0.0,
+                "std_score": 0.0,
+                "scores": np.zeros(3),
+            },
+        )
+        lenient = sweep_nonlinearity(
+            FakeSweepTarget(), X, np.zeros(30), [0, 3, 4], cv=3, tolerance=0.05
+        )
+    assert lenient.margin == pytest.approx(0.05 * np.mean(SCORES[4]))
+    assert lenient.needed_n_nonlinear == 3
 
 
 def test_sweep_on_a_pipeline_with_a_real_estimator(seq_data):
@@ -78,6 +119,7 @@ def test_callback_sees_every_fit_and_train_scores_are_kept():
         np.zeros(30),
         [0, 4],
         cv=3,
+        baselines=False,
         return_train_score=True,
         callback=lambda p, fold, out: seen.append((p, fold, out["test_score"])),
     )

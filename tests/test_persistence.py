@@ -132,6 +132,7 @@ def test_resume_from_file_equals_uninterrupted_training(how, tmp_path):
     """5 epochs, save, load, 5 more epochs == 10 epochs, bitwise on CPU."""
     kw = dict(n_hidden=5, n_nonlinear=2, batch_size=8, random_state=0)
     kw["n_iter_no_change"] = 100
+    kw["learning_rate"] = "constant"  # a schedule restarts with each fit call
     path = tmp_path / "m.safetensors"
     if how == "warm_start":
         straight = _fit(ALRNNRegressor(max_iter=10, **kw))

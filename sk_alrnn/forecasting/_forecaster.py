@@ -22,7 +22,7 @@ from sklearn.utils.validation import validate_data
 from sk_alrnn._base import _DTYPES, BaseALRNN
 from sk_alrnn._model import ALRNN
 from sk_alrnn._params import ALRNNParams
-from sk_alrnn._training import TrainConfig, resolve_device
+from sk_alrnn._training import TrainConfig, resolve_device, resolve_patience
 from sk_alrnn._validation import (
     Interval,
     StrOptions,
@@ -36,7 +36,15 @@ from sk_alrnn.forecasting._forecaster_train import (
 )
 
 # Parameters of the sequence estimators that a single table has no use for.
-_SEQUENCE_ONLY = {"output", "early_stopping", "validation_fraction", "warm_start"}
+_SEQUENCE_ONLY = {
+    "output",
+    "early_stopping",
+    "validation_fraction",
+    "warm_start",
+    "n_init",
+    "learning_rate",
+    "init",
+}
 
 # Forecasts beyond this many training standard deviations mean a diverging state.
 _EXPLODING = 1e6
@@ -311,7 +319,7 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
             learning_rate_init=self.learning_rate_init,
             alpha=self.alpha,
             clip_grad_norm=self.clip_grad_norm,
-            n_iter_no_change=self.n_iter_no_change,
+            n_iter_no_change=resolve_patience(self.n_iter_no_change, self.max_iter),
             tol=self.tol,
             verbose=self.verbose,
             sequence=True,
