@@ -29,6 +29,7 @@ from sk_alrnn._training import (
     History,
     SequenceData,
     TrainConfig,
+    resolve_batch_size,
     resolve_device,
     resolve_patience,
     train,
@@ -76,8 +77,12 @@ PARAMETERS_DOC = """n_hidden : int, default=32
         naming the epoch and batch. The estimator then holds the weights of the
         last completed epoch (the best validation weights with a validation
         split), or is left as it was before the call when no epoch completed.
-    batch_size : int, default=32
+    batch_size : int or "auto", default="auto"
         Sequences per mini-batch (clipped to the number of sequences).
+        ``"auto"``: the training sequences / 16, clipped to [8, 32], so that
+        small data sets still get at least 16 gradient steps per epoch (a few
+        hundred sequences in batches of 32 give too few steps in ``max_iter``
+        epochs to learn a memory); 32 from 512 sequences on.
     learning_rate_init : float, default=5e-3
         Adam's initial learning rate.
     learning_rate : {"cosine", "constant", "adaptive"}, default="cosine"
@@ -145,7 +150,7 @@ ATTRIBUTES_DOC = """module_ : torch.nn.Module
         Lowest training loss seen.
     stop_reason_ : str
         Why the last fit ended: ``"converged"`` (the monitored loss stopped
-        improving), ``"plateau"`` (it stopped improving while still within 5 %
+        improving), ``"plateau"`` (it stopped improving while still within 10 %
         of a constant prediction's loss: the model learnt almost nothing, and
         fit warned), ``"max_iter"`` (the epoch budget ran out while the loss was
         still improving; fit warned), ``"interrupted"``, ``"diverged"`` or
@@ -186,7 +191,10 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         "init": [StrOptions(set(INITS))],
         "output": [StrOptions({"last", "sequence"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
@@ -215,7 +223,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         init="memory",
         output="last",
         max_iter=200,
-        batch_size=32,
+        batch_size="auto",
         learning_rate_init=5e-3,
         learning_rate="cosine",
         alpha=0.0,
@@ -481,7 +489,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         sequence = self.output == "sequence"
         return TrainConfig(
             max_iter=1 if incremental else self.max_iter,
-            batch_size=self.batch_size,
+            batch_size=resolve_batch_size(self.batch_size, len(data)),
             learning_rate_init=self.learning_rate_init,
             alpha=self.alpha,
             clip_grad_norm=self.clip_grad_norm,

@@ -11,8 +11,10 @@ by ``tol`` for ``n_iter_no_change`` epochs, or at ``max_iter``; the reason is ke
 in :attr:`History.stop_reason`:
 
 - ``"converged"``: stopped by the patience rule, or at ``max_iter`` when the last
-  tenth of the epochs brought no improvement by more than ``tol`` and more than
-  ``IMPROVING_SHARE`` (2 %) of the fit's whole improvement;
+  tenth of the epochs lowered the monitored loss by no more than ``tol`` or
+  ``IMPROVING_SHARE`` (2 %) of the whole fit's improvement (a loss that keeps
+  creeping towards zero, as cross-entropy does once classes are separated,
+  is not "still improving");
 - ``"plateau"``: the same, but the best monitored loss is still within
   ``PLATEAU_FRACTION`` of the loss of the best constant prediction: the model
   learnt (almost) nothing, e.g. it stopped on a plateau before finding a gate;
@@ -38,7 +40,7 @@ EvalFn = Callable[[Tensor, Tensor, Tensor | None], tuple[float, float]]
 SCHEDULES = ("constant", "cosine", "adaptive")
 # A best monitored loss above this share of the constant predictor's loss means
 # the model explains (almost) nothing: a stop there is flagged as a plateau.
-PLATEAU_FRACTION = 0.95
+PLATEAU_FRACTION = 0.9
 # "Still improving" at max_iter: the last tenth of the epochs (at least one, at
 # most the patience) lowered the monitored loss by more than tol and by more than
 # IMPROVING_SHARE of the whole fit's improvement.
@@ -67,6 +69,22 @@ class TrainConfig:
     learning_rate: str = "constant"  # schedule over this call's epochs (SCHEDULES)
     # loss of the best constant prediction on the monitored data (None: unknown)
     trivial_loss: float | None = None
+
+
+def resolve_batch_size(batch_size, n_sequences: int) -> int:
+    """``"auto"`` -> ``N / 16`` clipped to [8, 32]: at least 16 steps per epoch on
+    small data sets, 32 sequences per step from 512 sequences on.
+
+    Examples
+    --------
+    >>> resolve_batch_size("auto", 100), resolve_batch_size("auto", 300)
+    (8, 19)
+    >>> resolve_batch_size("auto", 5000), resolve_batch_size(64, 300)
+    (32, 64)
+    """
+    if isinstance(batch_size, str):
+        return int(min(32, max(8, math.ceil(n_sequences / 16))))
+    return int(batch_size)
 
 
 def resolve_patience(n_iter_no_change, max_iter: int) -> int | float:

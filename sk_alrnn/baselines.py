@@ -98,7 +98,7 @@ class _BaselineMixin:
         n_hidden=32,
         output="last",
         max_iter=200,
-        batch_size=32,
+        batch_size="auto",
         learning_rate_init=5e-3,
         learning_rate="cosine",
         alpha=0.0,

@@ -17,6 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sk_alrnn import ALRNNClassifier, ALRNNRegressor
 from sk_alrnn.baselines import RNNClassifier, RNNRegressor
 from sk_alrnn.forecasting import ALRNNForecaster
+from sk_alrnn.model_selection import ReferenceClassifier, ReferenceRegressor
 
 # The default training (max_iter, schedule, stopping rule) on a small network,
 # with a larger step: check_regressors_train's data (200 "sequences" of 10 steps
@@ -82,8 +83,10 @@ def expected_failed_checks(estimator):
     if isinstance(estimator, ALRNNForecaster):
         return dict(FORECASTER_EXPECTED_FAILED_CHECKS)
     failures = dict(EXPECTED_FAILED_CHECKS)
-    if isinstance(estimator, ALRNNRegressor):
+    if isinstance(estimator, ALRNNRegressor | ReferenceRegressor):
         del failures["check_classifiers_train"]
+    if isinstance(estimator, ReferenceRegressor | ReferenceClassifier):
+        del failures["check_estimators_partial_fit_n_features"]  # no partial_fit
     return failures
 
 
@@ -98,6 +101,10 @@ BASELINE_PARAMS = {k: v for k, v in CHECK_PARAMS.items() if k != "n_nonlinear"}
         RNNRegressor(cell="gru", **BASELINE_PARAMS),
         RNNClassifier(cell="lstm", **BASELINE_PARAMS),
         ALRNNForecaster(**FORECASTER_PARAMS),
+        # the sweep's reference models take the same sequences
+        ReferenceRegressor(),
+        ReferenceClassifier(),
+        ReferenceClassifier(kind="constant"),
     ],
     expected_failed_checks=expected_failed_checks,
     xfail_strict=True,

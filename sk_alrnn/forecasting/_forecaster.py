@@ -22,7 +22,12 @@ from sklearn.utils.validation import validate_data
 from sk_alrnn._base import _DTYPES, BaseALRNN
 from sk_alrnn._model import ALRNN
 from sk_alrnn._params import ALRNNParams
-from sk_alrnn._training import TrainConfig, resolve_device, resolve_patience
+from sk_alrnn._training import (
+    TrainConfig,
+    resolve_batch_size,
+    resolve_device,
+    resolve_patience,
+)
 from sk_alrnn._validation import (
     Interval,
     StrOptions,
@@ -315,7 +320,7 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
         )
         config = TrainConfig(
             max_iter=self.max_iter,
-            batch_size=self.batch_size,
+            batch_size=resolve_batch_size(self.batch_size, n_rows // self.window),
             learning_rate_init=self.learning_rate_init,
             alpha=self.alpha,
             clip_grad_norm=self.clip_grad_norm,

@@ -19,8 +19,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.linear_model import LogisticRegression, RidgeCV
-from sklearn.model_selection import GridSearchCV
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -28,9 +28,11 @@ from sk_alrnn._validation import (
     Interval,
     StrOptions,
     _fit_context,
+    check_classification_targets,
     check_is_fitted,
     check_sequences,
     check_targets,
+    column_or_1d,
 )
 
 _RIDGE_ALPHAS = np.logspace(-3, 4, 15)
@@ -144,6 +146,11 @@ class ReferenceRegressor(RegressorMixin, _Reference):
     >>> round(ReferenceRegressor().fit(X, y).score(X, y), 2)
     1.0
     """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -265,7 +272,10 @@ class ReferenceClassifier(ClassifierMixin, _Reference):
         self : ReferenceClassifier
         """
         design, targets = self._fit_design(X, y)
+        if self.output == "last":
+            targets = column_or_1d(targets, warn=True)
         targets = np.asarray(targets).ravel()
+        check_classification_targets(targets)
         self.classes_, counts = np.unique(targets, return_counts=True)
         if self.kind == "constant" or len(self.classes_) < 2:
             model = DummyClassifier(strategy="prior")
