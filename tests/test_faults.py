@@ -203,7 +203,12 @@ def test_outputs_that_overflow_after_the_last_step_are_divergence():
 
     X, y = make_addition_problem(32, 20, random_state=0)  # one batch per epoch
     reg = ALRNNRegressor(
-        n_hidden=16, n_nonlinear=2, max_iter=1, learning_rate_init=1e30, random_state=0
+        n_hidden=16,
+        n_nonlinear=2,
+        max_iter=1,
+        batch_size=32,
+        learning_rate_init=1e30,
+        random_state=0,
     )
     with pytest.raises(
         FloatingPointError, match="epoch 1: the model's outputs overflowed after it"

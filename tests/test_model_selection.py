@@ -1,6 +1,8 @@
 """sweep_nonlinearity: the table, the paired rule for the smallest adequate P, the
 reference models, stop reasons and withheld conclusions."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -8,7 +10,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_alrnn import ALRNNRegressor
-from sk_alrnn.model_selection import sweep_nonlinearity
+from sk_alrnn.model_selection import (
+    InconclusiveSweepWarning,
+    learning_curve_nonlinearity,
+    sweep_nonlinearity,
+)
 
 # score per P and fold: P=0 poor; P=2 differs from P=4 by noise (paired
 # differences +0.02, -0.04, +0.01); P=3 is consistently 0.01 below P=4.
@@ -143,3 +149,136 @@ def test_explicit_split_and_parallel_fits_match(seq_data):
     two = sweep_nonlinearity(est, X, y, [0, 2], cv=split, n_jobs=2)
     for a, b in zip(one.rows, two.rows, strict=True):
         np.testing.assert_allclose(a["scores"], b["scores"], atol=1e-5)
+
+
+# -- repeats, reference models, stop reasons, withheld conclusions -------------------
+def _linear_task(n=120, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 6, 2))
+    return X, X[:, -1, 0] - 0.5 * X[:, -3, 1]
+
+
+def test_repeats_pair_seeds_and_folds():
+    X, y = _linear_task(60)
+    est = ALRNNRegressor(n_hidden=4, max_iter=3, random_state=0)
+    with pytest.warns(InconclusiveSweepWarning):
+        one = sweep_nonlinearity(est, X, y, [0, 2], cv=2, baselines=False)
+    with pytest.warns(InconclusiveSweepWarning):
+        three = sweep_nonlinearity(
+            est, X, y, [0, 2], cv=2, n_repeats=3, baselines=False
+        )
+    assert three.n_repeats == 3 and three.n_splits == 2
+    for a, b in zip(one.rows, three.rows, strict=True):
+        assert len(b["scores"]) == 6
+        np.testing.assert_array_equal(b["scores"][:2], a["scores"])  # repeat 0
+        assert len(set(np.round(b["scores"], 12))) == 6  # other seeds differ
+    again = sweep_nonlinearity(est, X, y, [0, 2], cv=2, n_repeats=3, baselines=False)
+    for a, b in zip(three.rows, again.rows, strict=True):
+        np.testing.assert_array_equal(a["scores"], b["scores"])  # reproducible
+
+
+def test_repeats_need_a_seed_parameter():
+    with pytest.raises(ValueError, match="random_state parameter"):
+        sweep_nonlinearity(
+            FakeSweepTarget(), np.zeros((6, 1)), np.zeros(6), [0], n_repeats=2, cv=2
+        )
+
+
+def test_reference_models_sit_beside_the_rows():
+    X, y = _linear_task(150)
+    est = ALRNNRegressor(n_hidden=8, random_state=0)
+    result = sweep_nonlinearity(est, X, y, [0, 2], cv=3, n_jobs=2)
+    trivial, linear = result.baselines["trivial"], result.baselines["linear"]
+    assert abs(trivial["mean_score"]) < 0.1  # the mean scores R^2 about 0
+    assert linear["mean_score"] > 0.99  # the target is linear in the last steps
+    assert len(linear["scores"]) == 3
+    assert [r["n_nonlinear"] for r in result.rows] == [0, 2]  # not rows
+    assert result.margin == pytest.approx(
+        0.02 * (max(r["mean_score"] for r in result.rows) - trivial["mean_score"])
+    )
+    assert result.needed_n_nonlinear == 0
+    assert "baseline linear" in str(result) and "baseline trivial" in str(result)
+
+
+def test_cut_short_sweep_says_so_and_withholds_the_answer():
+    X, y = _linear_task(120)
+    est = ALRNNRegressor(n_hidden=8, max_iter=2, random_state=0)
+    with pytest.warns(InconclusiveSweepWarning, match=r"Raise max_iter \(now 2\)"):
+        result = sweep_nonlinearity(est, X, y, [0, 1, 2], cv=3)
+    assert result.needed_n_nonlinear is None
+    assert result.withheld and "under-trained" in result.withheld
+    for row in result.rows:
+        assert not row["converged"] and row["under_trained"]
+        assert row["stop_reasons"] == ["max_iter"] * 3
+    assert str(result).count("!") >= 3 and "No conclusion" in str(result)
+    assert any("max_iter" in a for a in result.advice)
+
+
+class _Failing(FakeSweepTarget):
+    def fit(self, X, y):
+        if self.n_nonlinear == 2:
+            raise FloatingPointError("training diverged in epoch 3")
+        return super().fit(X, y)
+
+
+def test_failed_fits_score_nan_and_count_as_under_trained():
+    X = np.arange(30.0)[:, None]
+    with pytest.warns(InconclusiveSweepWarning, match="failed"):
+        result = sweep_nonlinearity(
+            _Failing(), X, np.zeros(30), [0, 2], cv=3, baselines=False
+        )
+    bad = result.rows[1]
+    assert np.isnan(bad["scores"]).all() and bad["stop_reasons"] == ["failed"] * 3
+    assert "diverged in epoch 3" in bad["errors"][0]
+    with pytest.raises(FloatingPointError):
+        sweep_nonlinearity(
+            _Failing(),
+            X,
+            np.zeros(30),
+            [0, 2],
+            cv=3,
+            baselines=False,
+            error_score="raise",
+        )
+
+
+def test_no_answer_when_nothing_beats_the_trivial_model():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(120, 6, 2)), rng.normal(size=120)
+    est = ALRNNRegressor(n_hidden=4, max_iter=30, random_state=0)
+    with pytest.warns(InconclusiveSweepWarning):
+        result = sweep_nonlinearity(est, X, y, [0, 2], cv=3)
+    assert result.needed_n_nonlinear is None
+
+
+def test_learning_curve_per_p_on_nested_subsets():
+    X, y = _linear_task(90)
+    est = ALRNNRegressor(n_hidden=4, max_iter=12, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        curve = learning_curve_nonlinearity(
+            est, X, y, [0, 2], train_sizes=[0.25, 1.0], cv=3
+        )
+    assert curve.train_sizes.tolist() == [15, 60]
+    assert len(curve.sweeps) == 2 and len(curve.needed_n_nonlinear) == 2
+    curves = curve.curves()
+    assert sorted(curves) == ["P=0", "P=2", "linear", "trivial"]
+    sizes, scores = curves["P=2"]
+    assert list(sizes) == [15, 60]
+    assert scores.shape == (2, 3)  # (sizes, seeds x folds)
+    # the largest size is the plain sweep on the whole training folds
+    whole = sweep_nonlinearity(est, X, y, [0, 2], cv=3)
+    np.testing.assert_array_equal(scores[1], whole.rows[1]["scores"])
+    assert "n_train" in str(curve)
+    pd = pytest.importorskip("pandas")
+    frame = curve.to_frame()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 4
+
+
+def test_learning_curve_rejects_bad_sizes():
+    X, y = _linear_task(30)
+    est = ALRNNRegressor(n_hidden=4, max_iter=2)
+    with pytest.raises(ValueError, match="outside"):
+        learning_curve_nonlinearity(est, X, y, [0], train_sizes=[100], cv=3)
+    with pytest.raises(ValueError, match="fractions"):
+        learning_curve_nonlinearity(est, X, y, [0], train_sizes=[1.5], cv=3)

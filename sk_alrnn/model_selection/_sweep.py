@@ -590,6 +590,13 @@ def _judge(by_p, best, needed, trivial, margin, params, n_repeats):
     """(why the conclusion is withheld or None, advice)."""
     advice = []
     deciding = [by_p[best]] + ([by_p[needed]] if needed != best else [])
+    # a row whose fits mostly failed could have been the best: it decides too
+    deciding += [
+        r
+        for r in by_p.values()
+        if r not in deciding
+        and 2 * r["stop_reasons"].count("failed") >= len(r["stop_reasons"])
+    ]
     weak = [r for r in deciding if r["under_trained"]]
     reasons = {s for r in weak for s in r["stop_reasons"]}
     withheld = None
@@ -615,8 +622,8 @@ def _judge(by_p, best, needed, trivial, margin, params, n_repeats):
                 "Fix the failing fits (see the error), e.g. lower learning_rate_init."
             )
         withheld = (
-            f"the rows that decide the answer ({names}) look under-trained: most of "
-            f"their fits {' or '.join(what)}."
+            f"the rows that decide the answer ({names}) look under-trained or "
+            f"broken: most of their fits {' or '.join(what)}."
         )
     elif trivial is not None and not by_p[best]["mean_score"] > trivial + margin:
         withheld = (
