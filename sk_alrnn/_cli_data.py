@@ -175,9 +175,6 @@ def _csv_data(args, parser) -> Data:
         ),
         n_samples=len(y),
         n_timesteps=window,
-        n_hidden=16,
-        max_iter=100,
-        learning_rate_init=1e-2,
         _loader=None,
     )
     steps = "1 step" if horizon == 1 else f"{horizon} steps"

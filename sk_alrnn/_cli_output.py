@@ -17,13 +17,29 @@ import torch
 from sk_alrnn import __version__
 from sk_alrnn._cli_data import Data
 
+# what the sweep's advice calls a parameter, as a command-line flag
+_FLAGS = {
+    "max_iter": "--max-iter",
+    "n_repeats": "--n-repeats",
+    "n_iter_no_change": "--max-iter",
+    "learning_rate_init": "--learning-rate-init",
+}
 
-def print_report(args: argparse.Namespace, data: Data, result) -> tuple[int, str]:
-    """Print the table and the conclusion; return the chosen P and the rule."""
+
+def _as_flags(text: str) -> str:
+    for name, flag in _FLAGS.items():
+        text = text.replace(name, flag)
+    return text.replace("n_init (restarts)", "more --n-repeats").replace(
+        "n_repeats=3", "--n-repeats 3"
+    )
+
+
+def print_report(args: argparse.Namespace, data: Data, result) -> None:
+    """Print the table, the reference models and the conclusion (or why none)."""
     print(flush=True)
     task = data.task
     name = task.score_name
-    folds = data.n_folds is not None
+    folds = data.n_folds is not None or args.n_repeats > 1
     header = ["n_nonlinear", f"test {name}", "train", "epochs", "fit [s]"]
     if folds:
         header[1:2] = [f"mean test {name}", "std"]
@@ -35,38 +51,54 @@ def print_report(args: argparse.Namespace, data: Data, result) -> tuple[int, str
         cells = [f"{r['n_nonlinear']:d}", f"{r['mean_score']:.3f}"]
         if folds:
             cells.append(f"{r['std_score']:.3f}")
+        mark = "" if r["converged"] else "*"
+        if r["under_trained"] and r["converged"]:
+            mark = "!"  # mostly plateaus or failures
         cells += [
             f"{r['mean_train_score']:.3f}",
-            (f"{np.mean(epochs):.0f}" if epochs else "-")
-            + ("" if r["converged"] else "*"),
+            (f"{np.mean(epochs):.0f}" if epochs else "-") + mark,
             f"{r['mean_fit_time']:.1f}",
         ]
         print("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
     print()
     if not all(r["converged"] for r in result.rows):
         print("* stopped at --max-iter while still improving (raise --max-iter)")
-    print(f"Trivial: {task.trivial_note}")
-    best = max(result.rows, key=lambda r: r["mean_score"])
-    if folds:
-        chosen = result.needed_n_nonlinear
-        rule = "one standard error of the best mean score"
-    else:
-        chosen = next(
-            r["n_nonlinear"]
-            for r in result.rows
-            if r["mean_score"] >= best["mean_score"] - args.within
+    if any(r["under_trained"] and r["converged"] for r in result.rows):
+        print(
+            "! most fits stopped near a constant prediction's loss (a plateau, or "
+            "a model that cannot represent the task) or failed"
         )
-        rule = f"{args.within:g} of the best test score"
+    print(f"Trivial: {task.trivial_note}")
+    refs = [
+        f"{key} {b['mean_score']:.3f}"
+        for key, b in result.baselines.items()
+        if "mean_score" in b
+    ]
+    if refs:
+        print(
+            f"Reference models on the same split(s): {', '.join(refs)} (constant "
+            "prediction; linear model of the last steps)"
+        )
+    pairs = f"{result.n_repeats} seed(s) x {result.n_splits} split(s)"
+    if result.needed_n_nonlinear is None:
+        print(f"No conclusion: {result.withheld}")
+        for advice in result.advice:
+            print(f"  - {_as_flags(advice)}")
+        return
     print(
-        f"Conclusion: P={chosen} is the smallest n_nonlinear within "
-        f"{rule.replace('score', name)} ({best['mean_score']:.3f} at "
-        f"P={best['n_nonlinear']})."
+        f"Conclusion: P={result.needed_n_nonlinear} is the smallest n_nonlinear not "
+        f"credibly worse than the best {name} (paired over {pairs}, differences "
+        f"within {result.margin:.3g} count as none): {result.evidence}."
     )
-    return chosen, rule
+    if result.n_repeats * result.n_splits < 3:
+        print(
+            "  - one split gives no standard errors: --cv 3 (or --n-repeats 3) "
+            "firms up the comparison."
+        )
 
 
-def write_json(args, data: Data, settings, result, chosen, rule) -> None:
-    """Write the settings, every row and the conclusion to ``args.json``."""
+def write_json(args, data: Data, settings, result) -> None:
+    """Write the settings, every row, the reference models and the conclusion."""
     rows = [
         {
             "n_nonlinear": r["n_nonlinear"],
@@ -75,12 +107,21 @@ def write_json(args, data: Data, settings, result, chosen, rule) -> None:
             "test_score_sem": r["sem_score"],
             "train_score": r["mean_train_score"],
             "fold_test_scores": [float(s) for s in r["scores"]],
+            "diff_to_best": r["diff_to_best"],
+            "diff_sem": r["diff_sem"],
+            "worse_than_best": r["worse_than_best"],
             "n_iter": r["n_iter"],
+            "stop_reasons": r["stop_reasons"],
             "converged": r["converged"],
+            "under_trained": r["under_trained"],
             "fit_seconds": r["mean_fit_time"],
         }
         for r in result.rows
     ]
+    baselines = {
+        key: {k: v for k, v in b.items() if k != "scores"}
+        for key, b in result.baselines.items()
+    }
     document = {
         "task": data.task.name,
         "score": data.task.score_name,
@@ -94,16 +135,26 @@ def write_json(args, data: Data, settings, result, chosen, rule) -> None:
             "test_size": data.test_size,
             "n_train": len(data.splits[0][0]),
             "n_test": len(data.splits[0][1]),
+            "n_repeats": args.n_repeats,
+            "tolerance": args.tolerance,
             "random_state": args.random_state,
             "device": args.device,
             "threads": args.threads,
             "n_jobs": args.n_jobs,
-            "within": None if data.n_folds else args.within,
         },
         "results": rows,
+        "baselines": baselines,
         "best_n_nonlinear": result.best_n_nonlinear,
-        "chosen_n_nonlinear": chosen,
-        "rule": f"smallest n_nonlinear within {rule}",
+        "chosen_n_nonlinear": result.needed_n_nonlinear,
+        "rule": (
+            "smallest n_nonlinear not credibly worse than the best: paired "
+            f"difference + 1 sem >= -{result.margin:.6g} (tolerance "
+            f"{args.tolerance:g} of the best score's gain over a constant "
+            "prediction)"
+        ),
+        "evidence": result.evidence,
+        "withheld": result.withheld,
+        "advice": [_as_flags(a) for a in result.advice],
         "versions": {
             "sk_alrnn": __version__,
             "torch": torch.__version__,

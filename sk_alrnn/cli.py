@@ -22,6 +22,7 @@ import argparse
 import importlib.util
 import math
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,7 +35,11 @@ from sk_alrnn import __version__
 from sk_alrnn._cli_data import CSV_FOLDS, DEFAULT_TASK, load_data
 from sk_alrnn._cli_output import print_report, save_plot, write_json
 from sk_alrnn._task_suite import TASKS
-from sk_alrnn.model_selection import fit_and_score, sweep_nonlinearity
+from sk_alrnn.model_selection import (
+    InconclusiveSweepWarning,
+    fit_and_score,
+    sweep_nonlinearity,
+)
 
 _TOP_LEVEL_FLAGS = ("-h", "--help", "--version")  # everything else: a sweep option
 _PLOT_HINT = 'pip install "sk-alrnn[plot]"'
@@ -79,7 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     <BLANKLINE>
     * stopped at --max-iter while still improving (raise --max-iter)
     Trivial: predicting the mean scores R^2 = 0
-    Conclusion: P=... is the smallest n_nonlinear within 0.02 of the best test R^2 ...
+    Reference models on the same split(s): ...
+    No conclusion: the rows that decide the answer ... look under-trained ...
+      - Raise --max-iter (now 1).
+    ...
     0
     """
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -145,10 +153,6 @@ def _positive_float(text: str) -> float:
     return _number(text, lambda v: v > 0, "a positive number")
 
 
-def _nonnegative_float(text: str) -> float:
-    return _number(text, lambda v: v >= 0, "a number >= 0")
-
-
 def _int_list(text: str) -> list[int]:
     """``"0,1,2"`` -> ``[0, 1, 2]`` (one token of ``--n-nonlinear``)."""
     parts = [p.strip() for p in text.split(",") if p.strip()]
@@ -194,8 +198,10 @@ def _build_parser() -> argparse.ArgumentParser:
         description=(
             "Fit one AL-RNN per n_nonlinear (P) on one of the papers' tasks or on "
             "a CSV table of time series, score each on held-out data (one split, "
-            "or --cv folds) and report the smallest P that comes close to the best "
-            "score. Options left out take the task's defaults."
+            "or --cv folds; --n-repeats seeds each) and report the smallest P that "
+            "is not credibly worse than the best, with the evidence, or no answer "
+            "when the deciding fits look under-trained. Options left out take the "
+            "estimators' defaults."
         ),
     )
     tasks = ", ".join(f"{t.name} ({t.title})" for t in TASKS.values())
@@ -218,7 +224,7 @@ def _build_parser() -> argparse.ArgumentParser:
     add(
         "--n-hidden",
         type=_int_at_least(1),
-        help="M, latent units (task and CSV default: 16)",
+        help="M, latent units (default: the estimators' 32)",
     )
     add(
         "--n-nonlinear",
@@ -248,8 +254,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="score by K-fold cross-validation (tasks: shuffled, stratified for "
         "labels, instead of one hold-out split; --csv: K time-series folds, "
-        f"default {CSV_FOLDS}); the conclusion then uses the one-standard-error "
-        "rule",
+        f"default {CSV_FOLDS}); gives the paired comparisons standard errors",
     )
     add(
         "--n-timesteps",
@@ -260,20 +265,29 @@ def _build_parser() -> argparse.ArgumentParser:
     add(
         "--max-iter",
         type=_int_at_least(1),
-        help="epochs per fit (task defaults: 40; copy 100; CSV 100)",
+        help="epochs per fit at most (default: the estimators' 200; fits stop "
+        "earlier once the validation loss stops improving)",
     )
     add(
         "--learning-rate-init",
         type=_positive_float,
-        help="Adam learning rate (task default: 0.01)",
+        help="Adam's initial learning rate (default: the estimators' 0.005, "
+        "decayed along a cosine)",
     )
     add(
-        "--within",
-        type=_nonnegative_float,
+        "--n-repeats",
+        type=_int_at_least(1),
+        default=1,
+        metavar="R",
+        help="seeds per split: every P is fitted R times on every split, and the "
+        "comparisons pair them (default: %(default)s)",
+    )
+    add(
+        "--tolerance",
+        type=_fraction,
         default=0.02,
-        help="with one hold-out split (a task without --cv), the conclusion names "
-        "the smallest P whose test score is within this of the best (default: "
-        "%(default)s)",
+        help="score differences below this share of the best score's gain over "
+        "a constant prediction count as none (default: %(default)s)",
     )
     add(
         "--random-state",
@@ -412,14 +426,17 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         f"random_state={args.random_state}",
         flush=True,
     )
-    with tqdm(
-        total=len(args.n_nonlinear) * len(splits),
-        desc="fits",
-        unit="fit",
-        file=sys.stderr,
-        disable=True if args.no_progress else None,  # None: off when not a TTY
-        leave=False,
-    ) as bar:
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        tqdm(
+            total=len(args.n_nonlinear) * len(splits) * args.n_repeats,
+            desc="fits",
+            unit="fit",
+            file=sys.stderr,
+            disable=True if args.no_progress else None,  # None: off when not a TTY
+            leave=False,
+        ) as bar,
+    ):
         result = sweep_nonlinearity(
             estimator,
             data.X,
@@ -427,10 +444,15 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             args.n_nonlinear,
             cv=splits,
             scoring=task.scoring,
+            n_repeats=args.n_repeats,
+            tolerance=args.tolerance,
             n_jobs=args.n_jobs,
             return_train_score=True,
             callback=lambda p, fold, out: bar.update(),
         )
+    for w in caught:  # the report states a withheld answer itself
+        if not issubclass(w.category, InconclusiveSweepWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     rows = result.rows
     bad = [r["n_nonlinear"] for r in rows if not np.isfinite(r["mean_score"])]
     if bad:
@@ -440,9 +462,9 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             file=sys.stderr,
         )
         return 1
-    chosen, rule = print_report(args, data, result)
+    print_report(args, data, result)
     if args.json is not None:
-        write_json(args, data, settings, result, chosen, rule)
+        write_json(args, data, settings, result)
         print(f"Results written to {args.json}")
     if args.plot is not None:
         save_plot(args, data, rows)

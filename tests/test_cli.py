@@ -38,8 +38,9 @@ def test_sweep_prints_one_row_per_n_nonlinear(capsys):
         float(row[1]), float(row[2])  # test and train R^2
         assert row[3] == "1*"  # one epoch, stopped by max_iter
         assert float(row[4]) >= 0  # seconds
-    assert "Conclusion: P=" in out
-    assert "ConvergenceWarning" not in out
+    # one epoch: every fit still improving, so the sweep withholds its answer
+    assert "No conclusion:" in out and "Raise --max-iter (now 1)" in out
+    assert "ConvergenceWarning" not in out and "Warning" not in out
 
 
 def test_sweep_is_the_default_command(capsys):
@@ -67,7 +68,10 @@ def test_sweep_writes_parseable_json(tmp_path, capsys):
     assert doc["task"] == "addition" and doc["score"] == "R^2"
     assert doc["settings"]["n_hidden"] == 4
     assert doc["settings"]["n_train"] + doc["settings"]["n_test"] == 40
-    assert doc["chosen_n_nonlinear"] in (0, 2) and "within 0.02" in doc["rule"]
+    assert doc["chosen_n_nonlinear"] is None  # one epoch: no answer ...
+    assert "under-trained" in doc["withheld"]  # ... and why
+    assert "not credibly worse" in doc["rule"]
+    assert set(doc["baselines"]) == {"trivial", "linear"}
     best = max(doc["results"], key=lambda r: r["test_score"])
     assert doc["best_n_nonlinear"] == best["n_nonlinear"]
 
@@ -117,7 +121,8 @@ def test_threads_are_restored(capsys):
         (["--learning-rate-init", "-1"], "--learning-rate-init"),
         (["--device", "no-such-device"], "not a torch device"),
         (["--random-state", "-1"], "--random-state"),
-        (["--within", "nan"], "--within"),
+        (["--tolerance", "nan"], "--tolerance"),
+        (["--n-repeats", "0"], "--n-repeats"),
         (["sweep", "--no-such-option"], "unrecognized arguments"),
         (["no-such-command"], "invalid choice"),
         (["--task", "no-such-task"], "invalid choice"),
@@ -173,7 +178,7 @@ def test_cv_scores_every_fold(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert "3-fold cross-validation on 40 sequences" in out
-    assert "mean test R^2" in out and "one standard error" in out
+    assert "mean test R^2" in out and "Reference models" in out
     rows = _table_rows(out)
     assert [row[0] for row in rows] == ["0", "1"] and len(rows[0]) == 6  # + std
     doc = json.loads(path.read_text())
@@ -401,3 +406,13 @@ def test_help_documents_the_csv_options():
     for flag in ("--csv", "--target", "--window", "--horizon", "--time-column"):
         assert flag in text
     assert "--features" in text and "TimeSeriesSplit" in text and "gap=H-1" in text
+
+
+@pytest.mark.slow
+def test_default_training_reaches_a_conclusion_with_evidence(capsys):
+    argv = ["--n-nonlinear", "0", "2", "--n-samples", "360", "--cv", "3"]
+    assert main([*argv, "--n-jobs", "2", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "Conclusion: P=2 is the smallest n_nonlinear not credibly worse" in out
+    assert "P=0: -0." in out and "(worse)" in out  # the evidence
+    assert "Reference models on the same split(s): trivial" in out
