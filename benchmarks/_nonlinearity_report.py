@@ -62,7 +62,9 @@ def markdown_report(doc: dict) -> str:
         "Mean ± std over seeds; P=M is the fully piecewise-linear RNN (M = "
         + ", ".join(f"{n}: {r['n_hidden']}" for n, r in tasks.items())
         + "). * some runs stopped at max_iter while still improving. "
-        "Needed P: smallest P within one standard error of the best AL-RNN.",
+        "Needed P: smallest P not credibly worse than the best AL-RNN (paired over "
+        "seeds: mean difference + 1 sem above -2 % of the gain over the trivial "
+        "score).",
         "",
         f"### Learning curves (test score; {s['lc_seeds']} seeds)",
         "",

@@ -17,12 +17,14 @@ digits (the registry in ``sk_alrnn._task_suite``), this script
    0 < P < M in step 1), P = M and the GRU.
 
 Every seed draws its own data (for the digits, its own split) and its own
-initial weights. Learning-curve fits on fewer sequences train for
-proportionally more epochs (capped at 20x), so every fit takes about the same
-number of gradient steps; the largest size is the sweep of step 1 itself.
-Settings are fixed in advance (see ``MODES`` and the task registry) and were not
-tuned to reproduce the papers. Each fit runs with one torch thread; ``--n-jobs``
-runs fits in parallel processes (joblib).
+initial weights. Every fit uses the estimators' default training (M = 32, the
+memory initialisation, cosine schedule, validation-loss stopping, automatic
+batch size), as a Python user gets it; the largest learning-curve size is the
+sweep of step 1 itself. The "needed" P is the sweep's rule (the smallest P not
+credibly worse than the best, paired over seeds; see
+``sk_alrnn.model_selection``). Settings are fixed in advance (see ``MODES``)
+and were not tuned to reproduce the papers. Each fit runs with one torch
+thread; ``--n-jobs`` runs fits in parallel processes (joblib).
 
 Writes ``bench_nonlinearity.json``, ``bench_nonlinearity.md`` (tables) and
 ``nonlinearity_sweep.png`` / ``learning_curves.png`` under ``--out``
@@ -54,8 +56,12 @@ sys.path.insert(0, str(Path(__file__).parent))  # benchmarks/_*.py helpers
 from _nonlinearity_fits import BASELINES, run_fit
 from _nonlinearity_report import markdown_report, save_plots
 
-from sk_alrnn import __version__
+from sk_alrnn import ALRNNRegressor, __version__
 from sk_alrnn._task_suite import TASKS, get_task
+from sk_alrnn.model_selection._stats import compare
+
+DEFAULT_M = ALRNNRegressor().n_hidden
+TOLERANCE = 0.02  # as sweep_nonlinearity's default
 
 DEFAULT_OUT = Path(__file__).parent / "results"
 
@@ -141,8 +147,8 @@ def model_label(model: str, p, m: int) -> str:
 def sweep_jobs(tasks, settings) -> list[dict]:
     jobs = []
     for name in tasks:
-        m = settings.get("n_hidden") or get_task(name).n_hidden
-        ps = sorted({p for p in (0, 1, 2, 4, 8) if p < m} | {m})
+        m = settings.get("n_hidden") or DEFAULT_M
+        ps = sorted({p for p in (0, 1, 2, 4, 8, 16) if p < m} | {m})
         for seed in range(settings["seeds"]):
             for p in ps:
                 jobs.append(_job(name, "alrnn", p, seed, settings["n_train"], m))
@@ -185,20 +191,34 @@ def summarize(rows) -> dict:
     return summary
 
 
-def choose(summary: dict, m: int) -> tuple[int, int]:
-    """(best sparse P among 0 < P < M, smallest P within one SE of the best P)."""
+def choose(summary: dict, rows, m: int, trivial: float) -> tuple[int, int]:
+    """(best sparse P among 0 < P < M, smallest P not credibly worse than the best).
+
+    The second is sweep_nonlinearity's rule, with the seeds as the pairs.
+    """
     alrnn = {s["n_nonlinear"]: s for s in summary.values() if s["model"] == "alrnn"}
     sparse = [p for p in alrnn if 0 < p < m] or [p for p in alrnn if p > 0]
     best_sparse = max(sparse, key=lambda p: alrnn[p]["mean"])
-    best = max(alrnn.values(), key=lambda s: s["mean"])
-    needed = min(p for p, s in alrnn.items() if s["mean"] >= best["mean"] - best["sem"])
+    scores = {
+        p: np.array(
+            [
+                r["test_score"]
+                for r in sorted(rows, key=lambda r: r["seed"])
+                if r["model"] == "alrnn" and r["n_nonlinear"] == p
+            ]
+        )
+        for p in alrnn
+    }
+    best_mean = max(s["mean"] for s in alrnn.values())
+    margin = TOLERANCE * max(best_mean - trivial, 0.0)
+    _, _, needed = compare(scores, margin)
     return best_sparse, needed
 
 
 def curve_jobs(tasks, settings, choices) -> list[dict]:
     jobs = []
     for name in tasks:
-        m = settings.get("n_hidden") or get_task(name).n_hidden
+        m = settings.get("n_hidden") or DEFAULT_M
         models = [("alrnn", p) for p in sorted({0, choices[name], m})]
         models.append(("gru", None))
         for seed in range(settings["lc_seeds"]):
@@ -230,10 +250,10 @@ def main(argv=None) -> int:
     choices = {}
     for name in tasks:
         task = get_task(name)
-        m = settings.get("n_hidden") or task.n_hidden
+        m = settings.get("n_hidden") or DEFAULT_M
         rows = [r for r in sweep_rows if r["task"] == name]
         summary = summarize(rows)
-        choices[name], needed = choose(summary, m)
+        choices[name], needed = choose(summary, rows, m, task.trivial_score)
         results[name] = {
             "title": task.title,
             "score_name": task.score_name,
