@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from sk_alrnn._kernels.fpenv import flush_denormals
 from sk_alrnn._model import ALRNN, INITS
 from sk_alrnn._optim import make_adam
 from sk_alrnn._params import ALRNNParams
@@ -583,7 +584,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         seqs = check_sequences(self, X, reset=False, dtype=np_dtype)
         sequence = self.output == "sequence"
         outs = []
-        with torch.no_grad():
+        with torch.no_grad(), flush_denormals():
             for begin in range(0, len(seqs.lengths), _PREDICT_CHUNK):
                 rows = slice(begin, begin + _PREDICT_CHUNK)
                 Xc = torch.tensor(seqs.X[rows])  # (n, T, K), a copy

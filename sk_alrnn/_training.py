@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
+from sk_alrnn._kernels.fpenv import flush_denormals
+
 LossFn = Callable[[Tensor, Tensor, Tensor | None], Tensor]
 # (outputs, targets, mask) of held-out data -> (loss, score); higher score is better
 EvalFn = Callable[[Tensor, Tensor, Tensor | None], tuple[float, float]]
@@ -317,7 +319,18 @@ def train(
     completed), ``loss_curve`` lists the completed epochs only, and with
     validation data the best weights seen are restored as usual. Resuming from
     that state therefore replays the faulty epoch exactly.
+
+    Subnormal floats are flushed to zero on the calling thread while it runs
+    (:func:`sk_alrnn._kernels.fpenv.flush_denormals`; the caller's setting is
+    restored on the way out).
     """
+    with flush_denormals():
+        return _train(
+            module, optimizer, data, config, loss_fn, generator, validation, eval_fn
+        )
+
+
+def _train(module, optimizer, data, config, loss_fn, generator, validation, eval_fn):
     history = History()
     best_state = None
     no_improvement = 0

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from sk_alrnn._base import _adam
+from sk_alrnn._kernels.fpenv import flush_denormals
 from sk_alrnn._model import ALRNN
 from sk_alrnn._training import History, SequenceData, TrainConfig, train
 
@@ -174,7 +175,7 @@ def run_states(
     param = next(net.parameters())
     z = None if z0 is None else torch.as_tensor(z0, dtype=param.dtype)[None]  # (1, M)
     out = torch.empty(len(Xs), net.n_outputs, dtype=param.dtype)  # (n, O)
-    with torch.no_grad():
+    with torch.no_grad(), flush_denormals():
         for begin in range(0, len(Xs), _CHUNK):
             rows = slice(begin, begin + _CHUNK)
             chunk = torch.as_tensor(Xs[rows], dtype=param.dtype)  # (t, K)
@@ -190,7 +191,7 @@ def free_run(net: ALRNN, z: np.ndarray, n_steps: int) -> np.ndarray:
     param = next(net.parameters())
     state = torch.as_tensor(z, dtype=param.dtype)[None]  # (1, M)
     outs = []
-    with torch.no_grad():
+    with torch.no_grad(), flush_denormals():
         for i in range(n_steps):
             out = state @ net.B.T + net.b  # (1, O)
             outs.append(out[0])
