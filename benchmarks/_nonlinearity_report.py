@@ -41,9 +41,7 @@ def markdown_report(doc: dict) -> str:
     columns = [lab for lab in labels if lab.startswith("P=")]
     columns += ["P=M", *[lab for lab in labels if not lab.startswith("P=")]]
     lines.append(
-        "| task (score) | trivial | "
-        + " | ".join(columns)
-        + " | needed P | best sparse P |"
+        "| task (score) | trivial | " + " | ".join(columns) + " | needed P | sparse P |"
     )
     lines.append("|" + "---|" * (len(columns) + 4))
     for name, result in tasks.items():
@@ -55,7 +53,7 @@ def markdown_report(doc: dict) -> str:
             f"| {name} ({result['score_name']}) | {result['trivial_score']:.3f} | "
             + " | ".join(cells)
             + f" | {result['needed_n_nonlinear']} | "
-            f"{result['best_sparse_n_nonlinear']} |"
+            f"{result['sparse_n_nonlinear']} |"
         )
     lines += [
         "",

@@ -105,9 +105,9 @@ def _check_nonlinearity_outputs(tmp_path):
     for result_ in doc["tasks"].values():
         labels = set(result_["summary"])
         assert {"P=0", "P=1", "P=2", "P=4 (=M)", "GRU", "LSTM"} == labels
-        assert 0 < result_["best_sparse_n_nonlinear"] < result_["n_hidden"]
+        assert 0 < result_["sparse_n_nonlinear"] < result_["n_hidden"]
         curve = result_["learning_curve"]
-        assert len(curve) == 4  # P=0, best sparse P, P=M, GRU
+        assert len(curve) == 4  # P=0, sparse P, P=M, GRU
         for points in curve.values():
             assert list(points) == ["10", "20", "40"]
             assert all(p["n_runs"] == 1 for p in points.values())
