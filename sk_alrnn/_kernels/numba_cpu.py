@@ -127,14 +127,16 @@ def _prefetch_row(row):
         _prefetch(row, i)
 
 
-def _strip_matvec(n_rows: int, n_strips: int):
+def _strip_matvec(n_rows: int, n_strips: int, vec_bytes: int = 64):
     """Intrinsic ``out_r[c] = x_r @ mat[:, c]`` for ``n_rows`` rows r, columns c.
 
-    The columns are ``n_strips`` strips of one 64-byte vector each (16 float32 or 8
-    float64) from column ``i0`` on. The strips of ``out`` stay in vector registers
-    for the whole sum over the K rows of ``mat`` (K, N): numba's own loops cannot
-    do that, as LLVM must assume that ``out`` may overlap ``mat`` and reloads it
-    after every row (with run-time overlap checks). Sums run in order of j, as in
+    The columns are ``n_strips`` strips of one ``vec_bytes``-byte vector each (for
+    64 bytes, 16 float32 or 8 float64) from column ``i0`` on; 32- and 16-byte
+    strips cover the columns left over after the 64-byte ones. The strips of
+    ``out`` stay in vector registers for the whole sum over the K rows of ``mat``
+    (K, N): numba's own loops cannot do that, as LLVM must assume that ``out``
+    may overlap ``mat`` and reloads it after every row (with run-time overlap
+    checks). Sums run in order of j, as in
     the plain loop, with separate multiplies and adds (no FMA contraction).
     Signature: ``(out_0, .., x_0, .., mat, i0)``; out_r and x_r are (N,) and (K,).
     """
@@ -151,7 +153,7 @@ def _strip_matvec(n_rows: int, n_strips: int):
         outs, xs, mat = arrays[:n_rows], arrays[n_rows:-1], arrays[-1]
         elem = context.get_data_type(mat_type.dtype)
         itemsize = context.get_abi_sizeof(elem)
-        lanes = 64 // itemsize
+        lanes = vec_bytes // itemsize
         vec = llvm_ir.VectorType(elem, lanes)
         intp = context.get_value_type(numba.types.intp)
         cols = [builder.add(args[-1], intp(k * lanes)) for k in range(n_strips)]
@@ -220,11 +222,18 @@ _strips_1x2 = _strip_matvec(1, 2)
 _strips_2x1 = _strip_matvec(2, 1)
 _strips_2x2 = _strip_matvec(2, 2)
 _strips_4x1 = _strip_matvec(4, 1)
+# narrower strips for the last columns (M = 100 in float32: 6 x 16 + one of 4)
+_half_1 = _strip_matvec(1, 1, 32)
+_half_2 = _strip_matvec(2, 1, 32)
+_half_4 = _strip_matvec(4, 1, 32)
+_quarter_1 = _strip_matvec(1, 1, 16)
+_quarter_2 = _strip_matvec(2, 1, 16)
+_quarter_4 = _strip_matvec(4, 1, 16)
 
 
 @numba.njit(cache=True, inline="always")
 def _matvec_tail(out, x, mat, i):
-    """:func:`_matvec1` on the columns from ``i`` on (fewer than a vector holds)."""
+    """:func:`_matvec1` on the columns from ``i`` on (fewer than a quarter vector)."""
     out[i:] = 0
     for j in range(mat.shape[0]):
         for c in range(i, mat.shape[1]):
@@ -243,6 +252,12 @@ def _matvec1(out, x, mat):
     if i + lanes <= n_out:
         _strips_1x1(out, x, mat, i)
         i += lanes
+    if i + lanes // 2 <= n_out:
+        _half_1(out, x, mat, i)
+        i += lanes // 2
+    if i + lanes // 4 <= n_out:
+        _quarter_1(out, x, mat, i)
+        i += lanes // 4
     _matvec_tail(out, x, mat, i)
 
 
@@ -258,6 +273,12 @@ def _matvec2(out0, out1, x0, x1, mat):
     if i + lanes <= n_out:
         _strips_2x1(out0, out1, x0, x1, mat, i)
         i += lanes
+    if i + lanes // 2 <= n_out:
+        _half_2(out0, out1, x0, x1, mat, i)
+        i += lanes // 2
+    if i + lanes // 4 <= n_out:
+        _quarter_2(out0, out1, x0, x1, mat, i)
+        i += lanes // 4
     _matvec_tail(out0, x0, mat, i)
     _matvec_tail(out1, x1, mat, i)
 
@@ -271,6 +292,12 @@ def _matvec4(o0, o1, o2, o3, x0, x1, x2, x3, mat):
     while i + lanes <= n_out:
         _strips_4x1(o0, o1, o2, o3, x0, x1, x2, x3, mat, i)
         i += lanes
+    if i + lanes // 2 <= n_out:
+        _half_4(o0, o1, o2, o3, x0, x1, x2, x3, mat, i)
+        i += lanes // 2
+    if i + lanes // 4 <= n_out:
+        _quarter_4(o0, o1, o2, o3, x0, x1, x2, x3, mat, i)
+        i += lanes // 4
     for out, x in ((o0, x0), (o1, x1), (o2, x2), (o3, x3)):
         _matvec_tail(out, x, mat, i)
 
