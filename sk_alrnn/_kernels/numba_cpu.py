@@ -26,6 +26,7 @@ the process. They compile on the first call per dtype and are cached on disk (se
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -493,6 +494,7 @@ def _rows_by_length(
     return steps, np.argsort(-steps, kind="stable").astype(np.int64)
 
 
+@functools.lru_cache(maxsize=32)  # built once per shape: never written to
 def _floor(n_hidden: int, n_nonlinear: int, dtype: np.dtype) -> np.ndarray:
     """(M,) -inf on the M - P linear units, 0 on the P ReLU units (the last P)."""
     floor = np.full(n_hidden, -np.inf, dtype=dtype)
@@ -505,22 +507,30 @@ def _floor(n_hidden: int, n_nonlinear: int, dtype: np.dtype) -> np.ndarray:
 _PREFETCH_ABOVE = 4 * 2**20
 
 
+def _run_forward(U, A, W, z0, lengths, n_nonlinear, keep_phi):
+    """(Z, Phi, steps, order, floor): the forward pass on detached tensors."""
+    n_batch, n_steps, n_hidden = U.shape
+    steps, order = _rows_by_length(lengths, n_batch, n_steps)
+    U_np = _as_array(U)
+    floor = _floor(n_hidden, n_nonlinear, U_np.dtype)
+    Z = U.new_empty(n_batch, n_steps, n_hidden)  # (B, T, M)
+    # phi(z_{t-1}) (B, T, M), kept for dW = sum_t g_t phi(z_{t-1})^T
+    Phi = U.new_empty((n_batch, n_steps, n_hidden) if keep_phi else (0, 0, 0))
+    WT = _as_array(W.T)  # (M, M), a contiguous copy of W^T
+    scratch = np.empty((4, n_hidden), dtype=U_np.dtype)  # phi rows of a group
+    _forward(
+        U_np, _as_array(A), WT, _as_array(z0), floor, steps, order, Z.numpy(),
+        Phi.numpy(), keep_phi, scratch,
+    )  # fmt: skip
+    return Z, Phi, steps, order, floor
+
+
 class _Rollout(torch.autograd.Function):
     @staticmethod
     def forward(ctx, U, A, W, z0, lengths, n_nonlinear, keep_phi):
-        n_batch, n_steps, n_hidden = U.shape
-        steps, order = _rows_by_length(lengths, n_batch, n_steps)
-        U_np = _as_array(U)
-        floor = _floor(n_hidden, n_nonlinear, U_np.dtype)
-        Z = U.new_empty(n_batch, n_steps, n_hidden)  # (B, T, M)
-        # phi(z_{t-1}) (B, T, M), kept for dW = sum_t g_t phi(z_{t-1})^T
-        Phi = U.new_empty((n_batch, n_steps, n_hidden) if keep_phi else (0, 0, 0))
-        WT = _as_array(W.T)  # (M, M), a contiguous copy of W^T
-        scratch = np.empty((4, n_hidden), dtype=U_np.dtype)  # phi rows of a group
-        _forward(
-            U_np, _as_array(A), WT, _as_array(z0), floor, steps, order, Z.numpy(),
-            Phi.numpy(), keep_phi, scratch,
-        )  # fmt: skip
+        Z, Phi, steps, order, floor = _run_forward(
+            U, A, W, z0, lengths, n_nonlinear, keep_phi
+        )
         ctx.save_for_backward(Z, Phi, z0, A, W)
         ctx.steps, ctx.order, ctx.floor = steps, order, floor
         return Z
@@ -613,5 +623,10 @@ def rollout_numba(
         raise ValueError(
             f"n_nonlinear must lie in [0, M={n_hidden}]; got {n_nonlinear}."
         )
-    keep_phi = torch.is_grad_enabled() and W.requires_grad
+    if not (
+        torch.is_grad_enabled() and any(x.requires_grad for x in (U, A, W, z0))
+    ):  # inference: no autograd node, no kept phi
+        return _run_forward(U.detach(), A.detach(), W.detach(), z0.detach(),
+                            lengths, n_nonlinear, False)[0]  # fmt: skip
+    keep_phi = W.requires_grad
     return _Rollout.apply(U, A, W, z0, lengths, n_nonlinear, keep_phi)
