@@ -154,3 +154,16 @@ def test_bench_nonlinearity_smoke_parallel(tmp_path):
     )
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     _check_nonlinearity_outputs(tmp_path)
+
+
+@pytest.mark.slow
+def test_bench_fit_vs_rnn_quick(tmp_path):
+    doc, stdout = run_script("bench_fit_vs_rnn.py", tmp_path)
+    assert doc["benchmark"] == "bench_fit_vs_rnn"
+    assert doc["cpu"]["model"]
+    for row in doc["results"]:
+        seconds = row["seconds"]
+        assert set(seconds) == {"ours", "rnn", "rnn+ftz"}
+        assert all(s > 0 for s in seconds.values())
+        assert row["ratios"]["rnn"] == pytest.approx(seconds["ours"] / seconds["rnn"])
+    assert "ours/rnn+ftz" in stdout and "CPU:" in stdout
