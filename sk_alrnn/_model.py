@@ -125,12 +125,18 @@ class ALRNN(nn.Module):
         return torch.cat([zeros, self.a])  # (M,)
 
     def latents(
-        self, X: Tensor, lengths: Tensor | None = None, z0: Tensor | None = None
+        self,
+        X: Tensor,
+        lengths: Tensor | None = None,
+        z0: Tensor | None = None,
+        *,
+        last: bool = False,
     ) -> Tensor:
         """Latent trajectory ``Z`` (B, T, M) for inputs ``X`` (B, T, K).
 
         The state starts at ``z0`` (B, M), zeros when omitted. Steps at or after
-        ``lengths[b]`` (when given) are zero.
+        ``lengths[b]`` (when given) are zero. ``last=True``: only the state at
+        each sequence's last valid step, (B, M).
         """
         n_batch, n_steps, n_features = X.shape
         # One addmm over all steps: (B*T, K) @ (K, M) + h -> (B*T, M). C^T is made
@@ -138,7 +144,9 @@ class ALRNN(nn.Module):
         # a transposed view it computes (M, B*T) @ (B*T, K), 5x slower at K = 8.
         U = torch.addmm(self.h, X.reshape(-1, n_features), self.C.T.contiguous())
         U = U.view(n_batch, n_steps, self.n_hidden)  # (B, T, M)
-        return rollout(U, self.A, self.W, self.n_nonlinear, z0=z0, lengths=lengths)
+        return rollout(
+            U, self.A, self.W, self.n_nonlinear, z0=z0, lengths=lengths, last=last
+        )
 
     def step(self, z: Tensor, x: Tensor) -> Tensor:
         """One update: state ``z_t`` (B, M) from ``z_{t-1}`` (B, M) and ``x_t`` (B, K).
@@ -182,12 +190,8 @@ class ALRNN(nn.Module):
         z0 : Tensor of shape (B, M), optional
             Initial state; zeros when omitted.
         """
-        Z = self.latents(X, lengths, z0)  # (B, T, M)
         if sequence:
+            Z = self.latents(X, lengths, z0)  # (B, T, M)
             return Z @ self.B.T + self.b  # (B, T, O)
-        if lengths is None:
-            z_last = Z[:, -1]  # (B, M)
-        else:
-            rows = torch.arange(Z.shape[0], device=Z.device)
-            z_last = Z[rows, lengths.to(Z.device) - 1]  # (B, M)
+        z_last = self.latents(X, lengths, z0, last=True)  # (B, M)
         return z_last @ self.B.T + self.b  # (B, O)

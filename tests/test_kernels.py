@@ -139,3 +139,40 @@ def test_dispatch_prefers_fused_kernels_and_can_be_forced():
     with pytest.raises(ValueError, match="Unknown kernel"):
         with use_kernel("cuda-magic"):
             pass
+
+
+@pytest.mark.parametrize("kernel", [*FAST, "reference"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("ragged", [False, True])
+def test_last_states_match_the_full_trajectory(kernel, dtype, ragged):
+    """``last=True`` (what a readout of the last step uses) gives each row's state
+    at its last valid step, zeros for empty rows, with the gradients of the full
+    trajectory's selection; with and without autograd."""
+    from sk_alrnn._kernels import last_states
+
+    g = torch.Generator().manual_seed(3)
+    B, T, P = 9, 7, 2
+    U = torch.randn(B, T, M, generator=g, dtype=dtype)
+    A = 0.5 * torch.rand(M, generator=g, dtype=dtype)
+    W = 0.4 * torch.randn(M, M, generator=g, dtype=dtype)
+    z0 = torch.randn(B, M, generator=g, dtype=dtype)
+    lengths = torch.tensor([7, 0, 3, 1, 7, 5, 2, 6, 4]) if ragged else None
+    weights = torch.randn(B, M, generator=g, dtype=dtype)
+
+    def run(last):
+        leaves = [x.clone().requires_grad_() for x in (U, A, W, z0)]
+        with use_kernel(kernel):
+            out = rollout(*leaves[:3], P, z0=leaves[3], lengths=lengths, last=last)
+        states = out if last else last_states(out, lengths)
+        (states * weights).sum().backward()
+        return [states.detach()] + [x.grad for x in leaves]
+
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == torch.float32 else {}
+    want, got = run(False), run(True)
+    for w, g_ in zip(want, got, strict=True):
+        torch.testing.assert_close(g_, w, **tol)
+    if ragged:
+        assert torch.equal(got[0][1], torch.zeros(M, dtype=dtype))  # empty row
+    with torch.no_grad(), use_kernel(kernel):
+        plain = rollout(U, A, W, P, z0=z0, lengths=lengths, last=True)
+    torch.testing.assert_close(plain, want[0], **tol)

@@ -36,7 +36,14 @@ from torch import Tensor
 from sk_alrnn._kernels.reference import rollout_reference
 from sk_alrnn._kernels.torch_bptt import rollout_torch
 
-__all__ = ["KERNELS", "rollout", "rollout_reference", "select_kernel", "use_kernel"]
+__all__ = [
+    "KERNELS",
+    "last_states",
+    "rollout",
+    "rollout_reference",
+    "select_kernel",
+    "use_kernel",
+]
 
 KERNELS = ("numba", "torch", "reference")
 _forced: ContextVar[str | None] = ContextVar("sk_alrnn_kernel", default=None)
@@ -96,10 +103,15 @@ def rollout(
     n_nonlinear: int,
     z0: Tensor | None = None,
     lengths: Tensor | None = None,
+    *,
+    last: bool = False,
 ) -> Tensor:
     """Latent trajectory ``Z`` (B, T, M) for the input drive ``U`` (B, T, M).
 
     See :func:`sk_alrnn._kernels.reference.rollout_reference` for the parameters.
+    ``last=True`` returns only each row's state at its last valid step (B, M)
+    (zeros for rows of length 0), what a readout of the last step needs; the
+    numba kernel then skips the dense (B, T, M) gradient of the unused steps.
 
     Examples
     --------
@@ -112,6 +124,26 @@ def rollout(
         kernel = _numba_rollout()
         if kernel is None:
             raise RuntimeError("The numba kernel was requested but numba is missing.")
-    else:
-        kernel = rollout_torch if name == "torch" else rollout_reference
-    return kernel(U, A, W, n_nonlinear, z0, lengths)
+        return kernel(U, A, W, n_nonlinear, z0, lengths, last=last)
+    kernel = rollout_torch if name == "torch" else rollout_reference
+    Z = kernel(U, A, W, n_nonlinear, z0, lengths)
+    return last_states(Z, lengths) if last else Z
+
+
+def last_states(Z: Tensor, lengths: Tensor | None) -> Tensor:
+    """(B, M): each row's state at its last valid step; zeros for empty rows.
+
+    Examples
+    --------
+    >>> import torch
+    >>> Z = torch.arange(12.0).reshape(2, 3, 2)
+    >>> last_states(Z, torch.tensor([3, 1]))
+    tensor([[4., 5.],
+            [6., 7.]])
+    """
+    if lengths is None:
+        return Z[:, -1]
+    lengths = lengths.to(Z.device)
+    rows = torch.arange(Z.shape[0], device=Z.device)
+    out = Z[rows, (lengths - 1).clamp(min=0)]  # (B, M)
+    return out * (lengths > 0).to(Z.dtype)[:, None]

@@ -418,18 +418,20 @@ def _grad_step(g, G_t, A, g_next, z_t, floor, Wg, prev, dA, need_dA):
 
 
 @numba.njit(cache=True, inline="always")
-def _prefetch_step(G, Z, dU, b, t):
+def _prefetch_step(G, Z, dU, b, t, last_only):
     """Prefetch the rows of G, dU (step t) and Z (step t - 1) of batch row b."""
     if t >= 1:
-        _prefetch_row(G[b, t])
+        if not last_only:
+            _prefetch_row(G[b, t])
         _prefetch_row(dU[b, t])
         _prefetch_row(Z[b, t - 1])
 
 
 @numba.njit(cache=True)
 def _backward(
-    G, Z, A, W, z0, floor, steps, order, need_dA, prefetch, dU, dA, dz0, Wg, dA_rows
-):
+    G, Z, A, W, z0, floor, steps, order, need_dA, prefetch, dU, dA, dz0, Wg, dA_rows,
+    last_only, zero_row,
+):  # fmt: skip
     """BPTT: fill ``dU`` (B, T, M) and ``dz0`` (B, M), add to ``dA`` (M,) (float64).
 
     Rows are grouped as in :func:`_forward`; steps are visited backwards, which
@@ -437,7 +439,10 @@ def _backward(
     few steps later are requested ahead (worth it once G, Z and dU no longer fit
     in the L2 cache; without, their loads took as long as the arithmetic). dA is
     summed per group in the dtype (``dA_rows`` (4, M)), then added in float64.
-    ``Wg`` (4, M) holds W^T g_{t+1} of the group's rows.
+    ``Wg`` (4, M) holds W^T g_{t+1} of the group's rows. With ``last_only``,
+    ``G`` is (B, 1, M): the gradient reaches row b at its last valid step only
+    (``zero_row`` (M,) of zeros stands for the other steps), as for a readout of
+    the last step, and no dense (B, T, M) gradient is built or read.
     """
     n_batch, _, n_hidden = G.shape
     ahead = 4  # steps between a prefetch and the use of its rows
@@ -454,11 +459,15 @@ def _backward(
             for r in range(n):
                 b = rows[r]
                 if prefetch:
-                    _prefetch_step(G, Z, dU, b, t - ahead)
+                    _prefetch_step(G, Z, dU, b, t - ahead, last_only)
                 g_next = Wg[r] if t == steps[b] - 1 else dU[b, t + 1]  # (M,)
                 prev = z0[b] if t == 0 else Z[b, t - 1]  # z_{t-1}
+                if last_only:
+                    G_t = G[b, 0] if t == steps[b] - 1 else zero_row
+                else:
+                    G_t = G[b, t]
                 _grad_step(
-                    dU[b, t], G[b, t], A, g_next, Z[b, t], floor, Wg[r], prev,
+                    dU[b, t], G_t, A, g_next, Z[b, t], floor, Wg[r], prev,
                     dA_rows[r], need_dA,
                 )  # fmt: skip
             b0, b1, b2, b3 = rows
@@ -525,15 +534,24 @@ def _run_forward(U, A, W, z0, lengths, n_nonlinear, keep_phi):
     return Z, Phi, steps, order, floor
 
 
+def _last_states(Z: Tensor, steps: np.ndarray) -> Tensor:
+    """(B, M): each row's state at its last valid step (zeros for empty rows)."""
+    rows = torch.arange(Z.shape[0])
+    last = torch.from_numpy(np.maximum(steps - 1, 0))
+    out = Z[rows, last]  # (B, M), a copy
+    out[torch.from_numpy(steps == 0)] = 0
+    return out
+
+
 class _Rollout(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, U, A, W, z0, lengths, n_nonlinear, keep_phi):
+    def forward(ctx, U, A, W, z0, lengths, n_nonlinear, keep_phi, last):
         Z, Phi, steps, order, floor = _run_forward(
             U, A, W, z0, lengths, n_nonlinear, keep_phi
         )
         ctx.save_for_backward(Z, Phi, z0, A, W)
-        ctx.steps, ctx.order, ctx.floor = steps, order, floor
-        return Z
+        ctx.steps, ctx.order, ctx.floor, ctx.last = steps, order, floor, last
+        return _last_states(Z, steps) if last else Z
 
     @staticmethod
     @torch.autograd.function.once_differentiable
@@ -545,11 +563,13 @@ class _Rollout(torch.autograd.Function):
         dA64 = np.zeros(n_hidden, dtype=np.float64)  # summed in float64
         dz0 = torch.empty_like(z0)  # (B, M)
         Wg, dA_rows = np.empty((2, 4, n_hidden), dtype=ctx.floor.dtype)  # scratch
-        prefetch = 3 * Z.numel() * Z.element_size() > _PREFETCH_ABOVE
+        n_dense = 2 if ctx.last else 3  # (B, T, M) arrays streamed: G, Z, dU
+        prefetch = n_dense * Z.numel() * Z.element_size() > _PREFETCH_ABOVE
+        G_np = _as_array(G[:, None] if ctx.last else G)  # (B, 1 or T, M)
         _backward(
-            _as_array(G), Z.numpy(), _as_array(A), _as_array(W), _as_array(z0),
+            G_np, Z.numpy(), _as_array(A), _as_array(W), _as_array(z0),
             ctx.floor, ctx.steps, ctx.order, need_A, prefetch, dU.numpy(), dA64,
-            dz0.numpy(), Wg, dA_rows,
+            dz0.numpy(), Wg, dA_rows, ctx.last, np.zeros(n_hidden, ctx.floor.dtype),
         )  # fmt: skip
         dW = None
         if need_W:
@@ -565,6 +585,7 @@ class _Rollout(torch.autograd.Function):
             None,
             None,
             None,
+            None,
         )
 
 
@@ -575,13 +596,17 @@ def rollout_numba(
     n_nonlinear: int,
     z0: Tensor | None = None,
     lengths: Tensor | None = None,
+    *,
+    last: bool = False,
 ) -> Tensor:
     """Latent trajectory ``Z`` (B, T, M); numba-compiled forward and BPTT on the CPU.
 
     Parameters are those of :func:`sk_alrnn._kernels.reference.rollout_reference`;
     ``U``, ``A``, ``W`` and ``z0`` must be float32 or float64 CPU tensors of one
     dtype. The first call per dtype compiles the kernels (seconds; well under a
-    second from numba's disk cache).
+    second from numba's disk cache). With ``last=True`` only each row's state at
+    its last valid step is returned, (B, M) (zeros for rows of length 0), and
+    the backward never builds a dense (B, T, M) gradient.
 
     Examples
     --------
@@ -626,7 +651,8 @@ def rollout_numba(
     if not (
         torch.is_grad_enabled() and any(x.requires_grad for x in (U, A, W, z0))
     ):  # inference: no autograd node, no kept phi
-        return _run_forward(U.detach(), A.detach(), W.detach(), z0.detach(),
-                            lengths, n_nonlinear, False)[0]  # fmt: skip
+        detached = (x.detach() for x in (U, A, W, z0))
+        Z, _, steps, _, _ = _run_forward(*detached, lengths, n_nonlinear, False)
+        return _last_states(Z, steps) if last else Z
     keep_phi = W.requires_grad
-    return _Rollout.apply(U, A, W, z0, lengths, n_nonlinear, keep_phi)
+    return _Rollout.apply(U, A, W, z0, lengths, n_nonlinear, keep_phi, bool(last))
