@@ -534,8 +534,14 @@ def _run_forward(U, A, W, z0, lengths, n_nonlinear, keep_phi):
     return Z, Phi, steps, order, floor
 
 
-def _last_states(Z: Tensor, steps: np.ndarray) -> Tensor:
-    """(B, M): each row's state at its last valid step (zeros for empty rows)."""
+def _last_states(Z: Tensor, steps: np.ndarray, copy: bool) -> Tensor:
+    """(B, M): each row's state at its last valid step (zeros for empty rows).
+
+    Without ``copy`` the result may be a view of ``Z`` (all rows full length).
+    """
+    if steps.min(initial=Z.shape[1]) == Z.shape[1]:  # no padding: one slice
+        last = Z[:, -1]
+        return last.clone() if copy else last
     rows = torch.arange(Z.shape[0])
     last = torch.from_numpy(np.maximum(steps - 1, 0))
     out = Z[rows, last]  # (B, M), a copy
@@ -551,7 +557,7 @@ class _Rollout(torch.autograd.Function):
         )
         ctx.save_for_backward(Z, Phi, z0, A, W)
         ctx.steps, ctx.order, ctx.floor, ctx.last = steps, order, floor, last
-        return _last_states(Z, steps) if last else Z
+        return _last_states(Z, steps, copy=True) if last else Z
 
     @staticmethod
     @torch.autograd.function.once_differentiable
@@ -589,6 +595,40 @@ class _Rollout(torch.autograd.Function):
         )
 
 
+_FLOATS = (torch.float32, torch.float64)
+
+
+def _check_inputs(U, A, W, z0, lengths, n_nonlinear) -> None:
+    """Raise the error that says what is wrong with the inputs of rollout_numba."""
+    n_batch, _, n_hidden = U.shape
+    shapes = {"A": (n_hidden,), "W": (n_hidden, n_hidden), "z0": (n_batch, n_hidden)}
+    if lengths is not None:
+        shapes["lengths"] = (n_batch,)
+    for name, shape in shapes.items():  # the kernels do not check their bounds
+        got = tuple({"A": A, "W": W, "z0": z0, "lengths": lengths}[name].shape)
+        if got != shape:
+            raise ValueError(
+                f"{name} must have shape {shape} for U of shape {tuple(U.shape)}; "
+                f"got {got}."
+            )
+    for name, x in (("U", U), ("A", A), ("W", W), ("z0", z0)):
+        if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
+            raise TypeError(
+                f"rollout_numba needs float32 or float64 CPU tensors; got {name} of "
+                f"dtype {x.dtype} on {x.device}. Use sk_alrnn._kernels.rollout, "
+                "which picks a kernel for the device."
+            )
+        if x.dtype != U.dtype:
+            raise TypeError(
+                f"rollout_numba needs tensors of one dtype; got U {U.dtype} and "
+                f"{name} {x.dtype}. Convert them with .to(U.dtype)."
+            )
+    if not 0 <= n_nonlinear <= n_hidden:
+        raise ValueError(
+            f"n_nonlinear must lie in [0, M={n_hidden}]; got {n_nonlinear}."
+        )
+
+
 def rollout_numba(
     U: Tensor,
     A: Tensor,
@@ -622,37 +662,27 @@ def rollout_numba(
     n_batch, _, n_hidden = U.shape
     if z0 is None:
         z0 = U.new_zeros(n_batch, n_hidden)
-    shapes = {"A": (n_hidden,), "W": (n_hidden, n_hidden), "z0": (n_batch, n_hidden)}
-    if lengths is not None:
-        shapes["lengths"] = (n_batch,)
-    for name, shape in shapes.items():  # the kernels do not check their bounds
-        got = tuple({"A": A, "W": W, "z0": z0, "lengths": lengths}[name].shape)
-        if got != shape:
-            raise ValueError(
-                f"{name} must have shape {shape} for U of shape {tuple(U.shape)}; "
-                f"got {got}."
-            )
-    for name, x in (("U", U), ("A", A), ("W", W), ("z0", z0)):
-        if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
-            raise TypeError(
-                f"rollout_numba needs float32 or float64 CPU tensors; got {name} of "
-                f"dtype {x.dtype} on {x.device}. Use sk_alrnn._kernels.rollout, "
-                "which picks a kernel for the device."
-            )
-        if x.dtype != U.dtype:
-            raise TypeError(
-                f"rollout_numba needs tensors of one dtype; got U {U.dtype} and "
-                f"{name} {x.dtype}. Convert them with .to(U.dtype)."
-            )
-    if not 0 <= n_nonlinear <= n_hidden:
-        raise ValueError(
-            f"n_nonlinear must lie in [0, M={n_hidden}]; got {n_nonlinear}."
-        )
+    dtype = U.dtype
+    fine = (  # the common case in one expression; else find the culprit below
+        dtype in _FLOATS
+        and U.device.type == "cpu"
+        and A.dtype == dtype
+        and W.dtype == dtype
+        and z0.dtype == dtype
+        and A.device == W.device == z0.device == U.device
+        and A.shape == (n_hidden,)
+        and W.shape == (n_hidden, n_hidden)
+        and z0.shape == (n_batch, n_hidden)
+        and (lengths is None or lengths.shape == (n_batch,))
+        and 0 <= n_nonlinear <= n_hidden
+    )
+    if not fine:
+        _check_inputs(U, A, W, z0, lengths, n_nonlinear)
     if not (
         torch.is_grad_enabled() and any(x.requires_grad for x in (U, A, W, z0))
     ):  # inference: no autograd node, no kept phi
         detached = (x.detach() for x in (U, A, W, z0))
         Z, _, steps, _, _ = _run_forward(*detached, lengths, n_nonlinear, False)
-        return _last_states(Z, steps) if last else Z
+        return _last_states(Z, steps, copy=False) if last else Z
     keep_phi = W.requires_grad
     return _Rollout.apply(U, A, W, z0, lengths, n_nonlinear, keep_phi, bool(last))
