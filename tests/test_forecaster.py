@@ -434,3 +434,62 @@ def test_predict_warns_when_the_state_diverges():
         f.module_.W.mul_(0).add_(torch.eye(4, dtype=f.module_.W.dtype) * 3.0)
     with pytest.warns(RuntimeWarning, match="diverges on this input"):
         f.predict(X)
+
+
+def _fault_on_loss_call(monkeypatch, n, make):
+    """The ``n``-th training-loss call of the forecaster does ``make(loss)``."""
+    import sk_alrnn.forecasting._forecaster_train as ft
+
+    calls = []
+    loss = ft.mse_loss
+
+    def patched(*args):
+        calls.append(1)
+        value = loss(*args)
+        return make(value) if len(calls) == n else value
+
+    monkeypatch.setattr(ft, "mse_loss", patched)
+    return calls
+
+
+def _interrupt(loss):
+    raise KeyboardInterrupt
+
+
+def test_interrupt_keeps_the_completed_epochs(monkeypatch):
+    """Ctrl-C after completed epochs: fitted with them, warned, re-raised."""
+    series = noisy_sine(400)
+    params = {**QUICK, "n_iter_no_change": np.inf, "batch_size": 16}
+    n_batches = -(-(400 // params["window"]) // 16)  # windows per epoch / batch
+    _fault_on_loss_call(monkeypatch, 2 * n_batches + 1, _interrupt)  # epoch 3
+    fc = ALRNNForecaster(**params)
+    with pytest.warns(UserWarning, match="interrupted by the user after 2 epochs"):
+        with pytest.raises(KeyboardInterrupt):
+            fc.fit(series)
+    assert fc.n_iter_ == 2 and len(fc.loss_curve_) == 2
+    monkeypatch.undo()
+    reference = ALRNNForecaster(**{**params, "max_iter": 2}).fit(series)
+    np.testing.assert_allclose(fc.predict(series), reference.predict(series))
+    assert np.isfinite(fc.forecast(5)).all()
+
+
+def test_interrupt_in_the_first_epoch_leaves_the_forecaster_as_it_was(monkeypatch):
+    series = noisy_sine(400)
+    _fault_on_loss_call(monkeypatch, 1, _interrupt)
+    fc = ALRNNForecaster(**QUICK)
+    with pytest.warns(UserWarning, match="before the first epoch"):
+        with pytest.raises(KeyboardInterrupt):
+            fc.fit(series)
+    assert not hasattr(fc, "module_")
+
+
+def test_divergence_keeps_the_completed_epochs_and_names_the_epoch(monkeypatch):
+    series = noisy_sine(400)
+    params = {**QUICK, "n_iter_no_change": np.inf, "batch_size": 16}
+    n_batches = -(-(400 // params["window"]) // 16)
+    _fault_on_loss_call(monkeypatch, 2 * n_batches + 2, lambda loss: loss * np.nan)
+    fc = ALRNNForecaster(**params)
+    with pytest.raises(FloatingPointError, match="epoch 3"):
+        fc.fit(series)
+    assert fc.n_iter_ == 2
+    assert np.isfinite(fc.predict(series)).all()

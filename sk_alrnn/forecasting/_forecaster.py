@@ -248,16 +248,27 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
         Returns
         -------
         self : ALRNNForecaster
+
+        Notes
+        -----
+        Faults follow the sequence estimators' policy: Ctrl-C or a divergence
+        after completed epochs keeps the weights of the last completed epoch
+        (fitted, with a warning for Ctrl-C) and re-raises; before the first
+        epoch completes, the estimator is left as it was.
         """
         before = dict(self.__dict__)
         try:
-            return self._fit(X, y)
-        except BaseException:  # Ctrl-C before the first epoch ends included
+            fault = self._fit(X, y)
+        except BaseException:  # a fault before the first epoch ended included
             self.__dict__.clear()  # a failed fit leaves the estimator as it was
             self.__dict__.update(before)
             raise
+        if fault is not None:  # Ctrl-C or divergence after completed epochs:
+            raise fault  # the estimator keeps them (the README's fault policy)
+        return self
 
     def _fit(self, X, y):
+        """Validate, train and store the model; return the fault that ended training."""
         name = type(self).__name__
         if self.n_nonlinear > self.n_hidden:
             raise ValueError(
@@ -334,14 +345,17 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
         history = train_on_windows(
             net, Xs, Ys, self.window, tau, config, device, generator
         )
-        if history.interrupted and not history.loss_curve:
-            warnings.warn(
-                f"{name}: training interrupted by the user before the first epoch "
-                "completed; the estimator is left as it was before this call.",
-                UserWarning,
-                stacklevel=3,
-            )
-            raise KeyboardInterrupt
+        fault = history.fault
+        if fault is not None and not history.loss_curve:
+            if history.interrupted:
+                warnings.warn(
+                    f"{name}: training interrupted by the user before the first "
+                    "epoch completed; the estimator is left as it was before this "
+                    "call.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            raise fault
         self.module_ = net
         _, self.last_state_ = run_states(net, Xs, None)
         self.loss_curve_ = list(history.loss_curve)
@@ -355,7 +369,9 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
-            raise KeyboardInterrupt
+            return fault
+        if fault is not None:  # divergence: the completed epochs are kept
+            return fault
         if not history.converged:
             warnings.warn(
                 f"{name}: reached max_iter={self.max_iter} epochs before the training "
@@ -364,7 +380,7 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        return self
+        return None
 
     # -- prediction ----------------------------------------------------------------
     def _standardised(self, X):

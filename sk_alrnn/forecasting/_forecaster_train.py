@@ -14,7 +14,13 @@ from torch import Tensor, nn
 from sk_alrnn._base import _adam
 from sk_alrnn._kernels.fpenv import flush_denormals
 from sk_alrnn._model import ALRNN
-from sk_alrnn._training import History, SequenceData, TrainConfig, train
+from sk_alrnn._training import (
+    DivergenceError,
+    History,
+    SequenceData,
+    TrainConfig,
+    train,
+)
 
 _CHUNK = 8192  # rows per rollout call at predict time (bounds memory for long X)
 
@@ -146,7 +152,9 @@ def train_on_windows(
 
     ``Xs`` (n, K) and ``Ys`` (n, O) are the standardised rows and their per-row
     targets. Only the windows (about one copy of the table) and one mini-batch
-    graph are held at a time. ``net`` ends on the CPU.
+    graph are held at a time. ``net`` ends on the CPU. A fault (Ctrl-C,
+    divergence) is returned in ``History.fault``, with ``net`` rolled back to the
+    end of the last completed epoch.
     """
     inputs, targets = make_training_windows(Xs, Ys, window)  # (N, T, K+1), (N, T, O)
     dtype = next(net.parameters()).dtype
@@ -159,7 +167,10 @@ def train_on_windows(
     )
     del inputs, targets  # the tensors hold the windows now
     optimizer = _adam(model, config.learning_rate_init)
-    history = train(model, optimizer, data, config, mse_loss, generator)
+    try:
+        history = train(model, optimizer, data, config, mse_loss, generator)
+    except DivergenceError as exc:  # the caller keeps what completed
+        history = exc.history
     net.cpu()
     return history
 
