@@ -397,3 +397,76 @@ def _check_target_range(y, name, dtype):
             f"about {limit:.3g} overflow when y is standardised. Rescale y (e.g. "
             "divide it by a power of ten) before fitting."
         )
+
+
+def check_table(X, name: str, what: str = "X", *, finite: bool = True) -> None:
+    """Refuse a time-step table the forecaster cannot read, saying how to fix it.
+
+    Rows are time steps. Raises ValueError for datetime or non-numeric columns
+    (naming them) and for missing or infinite values (naming the first rows and
+    columns; skipped with ``finite=False``); the numeric conversion itself is
+    left to ``validate_data``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_table(np.zeros((3, 2)), "ALRNNForecaster")  # fine: no error
+    >>> try:
+    ...     check_table(np.array([[0.0], [np.nan]]), "ALRNNForecaster")
+    ... except ValueError as exc:
+    ...     print(str(exc)[:50])
+    ALRNNForecaster: X has 1 missing (NaN) or infinite
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(X, "to_numpy"):  # pandas: check each column
+        from pandas.api import types  # pandas is there if X is a DataFrame
+
+        items = dtypes.items() if hasattr(dtypes, "items") else [(X.name, dtypes)]
+        for column, dtype in items:
+            if types.is_datetime64_any_dtype(dtype) or types.is_timedelta64_dtype(
+                dtype
+            ):
+                raise ValueError(
+                    f"{name}: {what} column {column!r} holds dates/times ({dtype}); "
+                    "rows are time steps already, so the time belongs in the index: "
+                    f"drop the column or set it as the index ({what}.set_index"
+                    f"({column!r}))."
+                )
+            if not types.is_numeric_dtype(dtype):
+                raise ValueError(
+                    f"{name}: {what} column {column!r} is not numeric ({dtype}); "
+                    "encode it as numbers or drop it."
+                )
+        if not finite:
+            return
+        values = X.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif not finite:
+        return
+    else:
+        try:
+            values = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError):
+            return  # validate_data reports it
+    if values.dtype.kind != "f":
+        return
+    bad = ~np.isfinite(values)
+    if bad.any():
+        bad = bad.reshape(len(values), -1)
+        rows = np.flatnonzero(bad.any(axis=1))
+        index = getattr(X, "index", None)
+        labels = [index[r] if index is not None else int(r) for r in rows[:3]]
+        cols = np.flatnonzero(bad.any(axis=0))
+        columns = getattr(X, "columns", None)
+        names = [columns[c] if columns is not None else int(c) for c in cols[:3]]
+
+        def show(values, n):
+            shown = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
+            return shown + (", ..." if n > len(values) else "")
+
+        raise ValueError(
+            f"{name}: {what} has {int(bad.sum())} missing (NaN) or infinite value(s) "
+            f"(rows {show(labels, len(rows))}; columns {show(names, len(cols))}). "
+            "A forecaster needs every time "
+            "step: fill the gaps (e.g. DataFrame.interpolate() or .ffill()) or "
+            "cut the table to a stretch without them."
+        )

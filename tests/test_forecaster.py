@@ -493,3 +493,40 @@ def test_divergence_keeps_the_completed_epochs_and_names_the_epoch(monkeypatch):
         fc.fit(series)
     assert fc.n_iter_ == 2
     assert np.isfinite(fc.predict(series)).all()
+
+
+@pytest.mark.parametrize(
+    "column, match",
+    [
+        (pd.date_range("2020", periods=60, freq="D"), r"column 'extra' holds dates"),
+        (pd.to_timedelta(np.arange(60), unit="s"), r"column 'extra' holds dates"),
+        (["x"] * 60, r"column 'extra' is not numeric"),
+        (pd.Categorical(["x", "y"] * 30), r"column 'extra' is not numeric"),
+    ],
+    ids=["datetime", "timedelta", "strings", "category"],
+)
+def test_unreadable_columns_are_named_with_the_fix(column, match):
+    table = pd.DataFrame({"a": np.sin(np.arange(60.0)), "extra": column})
+    with pytest.raises(ValueError, match=match):
+        ALRNNForecaster(**QUICK).fit(table)
+
+
+def test_missing_values_name_rows_and_columns_with_the_fix():
+    table = pd.DataFrame({"a": np.sin(np.arange(60.0)), "b": np.cos(np.arange(60.0))})
+    table.loc[7, "b"] = np.nan
+    table.loc[9, "a"] = np.inf
+    with pytest.raises(
+        ValueError, match=r"2 missing .*rows 7, 9; columns 'a', 'b'.*interpolate"
+    ):
+        ALRNNForecaster(**QUICK).fit(table)
+    fc = ALRNNForecaster(**QUICK).fit(table.fillna(0.0).replace(np.inf, 0.0))
+    with pytest.raises(ValueError, match=r"rows 7"):
+        fc.predict(table)
+    nullable = (
+        table.fillna(0.0)
+        .replace(np.inf, 0.0)
+        .assign(c=pd.array([1, None] + [2] * 58, dtype="Int64"))
+    )
+    with pytest.raises(ValueError, match=r"rows 1; columns 'c'"):
+        ALRNNForecaster(**QUICK).fit(nullable)
+    ALRNNForecaster(**QUICK).fit(nullable.fillna(0))  # nullable ints are numbers

@@ -33,6 +33,7 @@ from sk_alrnn._validation import (
     StrOptions,
     _fit_context,
     check_is_fitted,
+    check_table,
 )
 from sk_alrnn.forecasting._forecaster_train import (
     free_run,
@@ -277,6 +278,9 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
                 "[0, n_hidden]. Lower n_nonlinear or raise n_hidden."
             )
         np_dtype, torch_dtype = _DTYPES[self.dtype]
+        check_table(X, name)
+        if y is not None:
+            check_table(y, name, "y")
         if y is None:
             X = validate_data(self, X, dtype=[np.float64, np.float32])
         else:
@@ -385,8 +389,18 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
     # -- prediction ----------------------------------------------------------------
     def _standardised(self, X):
         check_is_fitted(self)
+        name = type(self).__name__
+        check_table(X, name, finite=False)  # unreadable columns, by name
+        Xv = validate_data(  # then names and width, as fitted
+            self,
+            X,
+            reset=False,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=False,
+        )
+        check_table(Xv if getattr(X, "index", None) is None else X, name)  # gaps
+        X = Xv
         np_dtype = _DTYPES[self.dtype][0]
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return ((X - self._x_mean) / self._x_scale).astype(np_dtype)  # (n, K)
 
     def _start_state(self):
