@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import sklearn
 import torch
+from _machine import cpu_model
 from sklearn.exceptions import ConvergenceWarning
 from torch import Tensor, nn
 
@@ -236,17 +237,6 @@ def fit_torch_loop(X: np.ndarray, y: np.ndarray, n_hidden: int, args) -> float:
             loss.backward()
             optimizer.step()
     return time.perf_counter() - start
-
-
-def cpu_model() -> str:
-    """The CPU's model name (from /proc/cpuinfo where there is one)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main(argv: list[str] | None = None) -> int:

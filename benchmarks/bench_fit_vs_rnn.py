@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import time
 import warnings
@@ -40,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _machine import cpu_flags, cpu_model
 from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
@@ -61,20 +61,7 @@ TARGETS = {"rnn": 0.4, "rnn+ftz": 0.6}
 
 def cpu_info() -> dict:
     """CPU model and the vector flags that matter for these kernels."""
-    model, flags = platform.processor() or "unknown", []
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        text = ""
-    for line in text.splitlines():
-        if line.startswith("model name") and model in ("", "unknown", "x86_64"):
-            model = line.split(":", 1)[1].strip()
-        if line.startswith(("flags", "Features")):
-            have = set(line.split(":", 1)[1].split())
-            wanted = ("sse3", "avx", "avx2", "fma", "avx512f", "amx_tile", "asimd")
-            flags = [f for f in wanted if f in have]
-            break
-    return {"model": model, "flags": flags}
+    return {"model": cpu_model(), "flags": cpu_flags()}
 
 
 def _ours(X, y, m, p, batch, epochs):

@@ -78,6 +78,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from _first_call import first_call
+from _machine import cpu_flags, cpu_model
 from _variants import EagerALRNN, RNNBaseline, check_agreement, kernel_status
 from torch import nn
 
@@ -363,30 +364,6 @@ def _label(size: tuple[int, ...]) -> str:
 
 def _ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}x"
-
-
-def cpu_model() -> str:
-    """The CPU's model name (from /proc/cpuinfo where there is one)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def cpu_flags() -> list[str]:
-    """The CPU's vector-unit flags that matter here (from /proc/cpuinfo)."""
-    wanted = ("sse3", "avx", "avx2", "fma", "avx512f", "amx_tile", "asimd", "sve")
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith(("flags", "Features")):
-                have = set(line.split(":", 1)[1].split())
-                return [f for f in wanted if f in have]
-    except OSError:
-        pass
-    return []
 
 
 def summarise(cases: list[Case], sizes: list[tuple]) -> dict:

@@ -33,22 +33,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _machine import cpu_model
 
 from sk_alrnn import ALRNNClassifier, __version__
 from sk_alrnn.model_selection import InconclusiveSweepWarning, sweep_nonlinearity
 
 DEFAULT_OUT = Path(__file__).parent / "results"
 BUDGETS = {"sweep": 120.0, "main job": 60.0}  # seconds on 2 cores
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def trials(n: int, seed: int = 0, shortest: int = 20, longest: int = 50):
