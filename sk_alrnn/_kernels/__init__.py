@@ -34,7 +34,7 @@ import torch
 from torch import Tensor
 
 from sk_alrnn._kernels.reference import rollout_reference
-from sk_alrnn._kernels.torch_bptt import rollout_torch
+from sk_alrnn._kernels.torch_bptt import last_states, rollout_torch
 
 __all__ = [
     "KERNELS",
@@ -128,22 +128,3 @@ def rollout(
     kernel = rollout_torch if name == "torch" else rollout_reference
     Z = kernel(U, A, W, n_nonlinear, z0, lengths)
     return last_states(Z, lengths) if last else Z
-
-
-def last_states(Z: Tensor, lengths: Tensor | None) -> Tensor:
-    """(B, M): each row's state at its last valid step; zeros for empty rows.
-
-    Examples
-    --------
-    >>> import torch
-    >>> Z = torch.arange(12.0).reshape(2, 3, 2)
-    >>> last_states(Z, torch.tensor([3, 1]))
-    tensor([[4., 5.],
-            [6., 7.]])
-    """
-    if lengths is None:
-        return Z[:, -1]
-    lengths = lengths.to(Z.device)
-    rows = torch.arange(Z.shape[0], device=Z.device)
-    out = Z[rows, (lengths - 1).clamp(min=0)]  # (B, M)
-    return out * (lengths > 0).to(Z.dtype)[:, None]

@@ -35,6 +35,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from sk_alrnn._kernels.torch_bptt import last_states
+
 __all__ = ["numba_cache_dir", "rollout_numba"]
 
 
@@ -534,19 +536,9 @@ def _run_forward(U, A, W, z0, lengths, n_nonlinear, keep_phi):
     return Z, Phi, steps, order, floor
 
 
-def _last_states(Z: Tensor, steps: np.ndarray, copy: bool) -> Tensor:
-    """(B, M): each row's state at its last valid step (zeros for empty rows).
-
-    Without ``copy`` the result may be a view of ``Z`` (all rows full length).
-    """
-    if steps.min(initial=Z.shape[1]) == Z.shape[1]:  # no padding: one slice
-        last = Z[:, -1]
-        return last.clone() if copy else last
-    rows = torch.arange(Z.shape[0])
-    last = torch.from_numpy(np.maximum(steps - 1, 0))
-    out = Z[rows, last]  # (B, M), a copy
-    out[torch.from_numpy(steps == 0)] = 0
-    return out
+def _last(Z: Tensor, lengths: Tensor | None, steps: np.ndarray) -> Tensor:
+    """:func:`last_states` of ``Z`` with the lengths clipped to [0, T]."""
+    return last_states(Z, None if lengths is None else torch.from_numpy(steps))
 
 
 class _Rollout(torch.autograd.Function):
@@ -557,7 +549,7 @@ class _Rollout(torch.autograd.Function):
         )
         ctx.save_for_backward(Z, Phi, z0, A, W)
         ctx.steps, ctx.order, ctx.floor, ctx.last = steps, order, floor, last
-        return _last_states(Z, steps, copy=True) if last else Z
+        return _last(Z, lengths, steps).clone() if last else Z  # not a view
 
     @staticmethod
     @torch.autograd.function.once_differentiable
@@ -595,11 +587,8 @@ class _Rollout(torch.autograd.Function):
         )
 
 
-_FLOATS = (torch.float32, torch.float64)
-
-
 def _check_inputs(U, A, W, z0, lengths, n_nonlinear) -> None:
-    """Raise the error that says what is wrong with the inputs of rollout_numba."""
+    """Refuse inputs the kernels cannot take, saying what is wrong and the fix."""
     n_batch, _, n_hidden = U.shape
     shapes = {"A": (n_hidden,), "W": (n_hidden, n_hidden), "z0": (n_batch, n_hidden)}
     if lengths is not None:
@@ -662,27 +651,12 @@ def rollout_numba(
     n_batch, _, n_hidden = U.shape
     if z0 is None:
         z0 = U.new_zeros(n_batch, n_hidden)
-    dtype = U.dtype
-    fine = (  # the common case in one expression; else find the culprit below
-        dtype in _FLOATS
-        and U.device.type == "cpu"
-        and A.dtype == dtype
-        and W.dtype == dtype
-        and z0.dtype == dtype
-        and A.device == W.device == z0.device == U.device
-        and A.shape == (n_hidden,)
-        and W.shape == (n_hidden, n_hidden)
-        and z0.shape == (n_batch, n_hidden)
-        and (lengths is None or lengths.shape == (n_batch,))
-        and 0 <= n_nonlinear <= n_hidden
-    )
-    if not fine:
-        _check_inputs(U, A, W, z0, lengths, n_nonlinear)
+    _check_inputs(U, A, W, z0, lengths, n_nonlinear)  # the kernels check no bounds
     if not (
         torch.is_grad_enabled() and any(x.requires_grad for x in (U, A, W, z0))
     ):  # inference: no autograd node, no kept phi
         detached = (x.detach() for x in (U, A, W, z0))
         Z, _, steps, _, _ = _run_forward(*detached, lengths, n_nonlinear, False)
-        return _last_states(Z, steps, copy=False) if last else Z
+        return _last(Z, lengths, steps) if last else Z
     keep_phi = W.requires_grad
     return _Rollout.apply(U, A, W, z0, lengths, n_nonlinear, keep_phi, bool(last))

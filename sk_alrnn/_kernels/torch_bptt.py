@@ -32,6 +32,25 @@ def step_mask(lengths: Tensor | None, n_steps: int, like: Tensor) -> Tensor | No
     return (steps < lengths.to(like.device)[:, None]).to(like.dtype)[:, :, None]
 
 
+def last_states(Z: Tensor, lengths: Tensor | None) -> Tensor:
+    """(B, M): each row's state at its last valid step; zeros for empty rows.
+
+    Examples
+    --------
+    >>> import torch
+    >>> Z = torch.arange(12.0).reshape(2, 3, 2)
+    >>> last_states(Z, torch.tensor([3, 1]))
+    tensor([[4., 5.],
+            [6., 7.]])
+    """
+    if lengths is None:
+        return Z[:, -1]
+    lengths = lengths.to(Z.device)
+    rows = torch.arange(Z.shape[0], device=Z.device)
+    out = Z[rows, (lengths - 1).clamp(min=0)]  # (B, M)
+    return out * (lengths > 0).to(Z.dtype)[:, None]
+
+
 class _Rollout(torch.autograd.Function):
     @staticmethod
     def forward(ctx, U, A, W, z0, mask, n_nonlinear):
