@@ -30,6 +30,7 @@ from sk_alrnn._training import (
     History,
     SequenceData,
     TrainConfig,
+    copy_state,
     resolve_batch_size,
     resolve_device,
     resolve_patience,
@@ -405,7 +406,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         )
         module.cpu()
         self.module_ = module
-        self._optimizer_state = _cpu_state(optimizer.state_dict())
+        self._optimizer_state = copy_state(optimizer.state_dict(), "cpu")
         self._generator_state = generator.get_state()  # uint8 tensor, for resuming
         self._fit_signature = self._signature()
         if first_pass:
@@ -660,16 +661,6 @@ def _kept_loss(history: History) -> float:
 def _adam(module, lr):
     """Adam on torch's fused kernel (see ``_optim``: no torch._dynamo import)."""
     return make_adam(module, lr)
-
-
-def _cpu_state(state):
-    if isinstance(state, torch.Tensor):
-        return state.detach().cpu().clone()
-    if isinstance(state, dict):
-        return {k: _cpu_state(v) for k, v in state.items()}
-    if isinstance(state, list):
-        return [_cpu_state(v) for v in state]
-    return state
 
 
 def _to_device(seqs: Sequences, targets, device, x_dtype, y_dtype) -> SequenceData:

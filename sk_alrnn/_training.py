@@ -201,8 +201,8 @@ class _Checkpoint:
     ) -> _Checkpoint:
         return cls(
             epochs,
-            _state_copy(module),
-            _nested_copy(optimizer.state_dict()),
+            copy_state(module.state_dict()),
+            copy_state(optimizer.state_dict()),
             generator.get_state(),
         )
 
@@ -269,23 +269,20 @@ def _penalty(module: nn.Module) -> Tensor:
     return sum((w * w).sum() for w in module.penalized_parameters())
 
 
-def _nested_copy(obj):
-    """Copy of nested dicts, lists and tuples with their tensors cloned.
+def copy_state(obj, device: str | torch.device | None = None):
+    """Copy of nested dicts, lists and tuples with their tensors copied (to ``device``).
 
-    The optimizer's state dict holds only those, numbers, strings and None:
+    An optimizer's state dict holds only those, numbers, strings and None:
     ``copy.deepcopy`` does the same at several times the cost per epoch.
     """
     if isinstance(obj, Tensor):
-        return obj.clone()
+        obj = obj.detach()
+        return obj.clone() if device is None else obj.to(device, copy=True)
     if isinstance(obj, dict):
-        return {key: _nested_copy(value) for key, value in obj.items()}
+        return {key: copy_state(value, device) for key, value in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(_nested_copy(value) for value in obj)
+        return type(obj)(copy_state(value, device) for value in obj)
     return obj
-
-
-def _state_copy(module: nn.Module) -> dict[str, Tensor]:
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
 def _predict(module: nn.Module, data: SequenceData, sequence: bool) -> Tensor:
