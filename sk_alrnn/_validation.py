@@ -399,13 +399,11 @@ def _check_target_range(y, name, dtype):
         )
 
 
-def check_table(X, name: str, what: str = "X", *, finite: bool = True) -> None:
+def check_table(X, name: str, what: str = "X") -> None:
     """Refuse a time-step table the forecaster cannot read, saying how to fix it.
 
-    Rows are time steps. Raises ValueError for datetime or non-numeric columns
-    (naming them) and for missing or infinite values (naming the first rows and
-    columns; skipped with ``finite=False``); the numeric conversion itself is
-    left to ``validate_data``.
+    Rows are time steps: :func:`check_columns`, then :func:`check_finite`. The
+    numeric conversion itself is left to ``validate_data``.
 
     Examples
     --------
@@ -417,56 +415,68 @@ def check_table(X, name: str, what: str = "X", *, finite: bool = True) -> None:
     ...     print(str(exc)[:50])
     ALRNNForecaster: X has 1 missing (NaN) or infinite
     """
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is not None and hasattr(X, "to_numpy"):  # pandas: check each column
-        from pandas.api import types  # pandas is there if X is a DataFrame
-
-        items = dtypes.items() if hasattr(dtypes, "items") else [(X.name, dtypes)]
-        for column, dtype in items:
-            if types.is_datetime64_any_dtype(dtype) or types.is_timedelta64_dtype(
-                dtype
-            ):
-                raise ValueError(
-                    f"{name}: {what} column {column!r} holds dates/times ({dtype}); "
-                    "rows are time steps already, so the time belongs in the index: "
-                    f"drop the column or set it as the index ({what}.set_index"
-                    f"({column!r}))."
-                )
-            if not types.is_numeric_dtype(dtype):
-                raise ValueError(
-                    f"{name}: {what} column {column!r} is not numeric ({dtype}); "
-                    "encode it as numbers or drop it."
-                )
-        if not finite:
-            return
+    check_columns(X, name, what)
+    if hasattr(X, "to_numpy"):
         values = X.to_numpy(dtype=np.float64, na_value=np.nan)
-    elif not finite:
-        return
     else:
         try:
             values = np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError):
             return  # validate_data reports it
+    check_finite(values, name, what, like=X)
+
+
+def check_columns(X, name: str, what: str = "X") -> None:
+    """ValueError naming a date/time or non-numeric column of a pandas ``X``."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "to_numpy"):
+        return  # not pandas
+    from pandas.api import types  # pandas is there if X is a DataFrame
+
+    items = dtypes.items() if hasattr(dtypes, "items") else [(X.name, dtypes)]
+    for column, dtype in items:
+        if types.is_datetime64_any_dtype(dtype) or types.is_timedelta64_dtype(dtype):
+            raise ValueError(
+                f"{name}: {what} column {column!r} holds dates/times ({dtype}); "
+                "rows are time steps already, so the time belongs in the index: "
+                f"drop the column or set it as the index ({what}.set_index"
+                f"({column!r}))."
+            )
+        if not types.is_numeric_dtype(dtype):
+            raise ValueError(
+                f"{name}: {what} column {column!r} is not numeric ({dtype}); "
+                "encode it as numbers or drop it."
+            )
+
+
+def check_finite(values, name: str, what: str = "X", *, like=None) -> None:
+    """ValueError naming the first rows and columns with missing or infinite values.
+
+    ``values`` is the numeric table; the row and column labels are read from
+    ``like`` (the table as passed, e.g. a DataFrame) when it has them.
+    """
+    values = np.asarray(values)
     if values.dtype.kind != "f":
         return
     bad = ~np.isfinite(values)
-    if bad.any():
-        bad = bad.reshape(len(values), -1)
-        rows = np.flatnonzero(bad.any(axis=1))
-        index = getattr(X, "index", None)
-        labels = [index[r] if index is not None else int(r) for r in rows[:3]]
-        cols = np.flatnonzero(bad.any(axis=0))
-        columns = getattr(X, "columns", None)
-        names = [columns[c] if columns is not None else int(c) for c in cols[:3]]
+    if not bad.any():
+        return
+    bad = bad.reshape(len(values), -1)
+    rows = np.flatnonzero(bad.any(axis=1))
+    index = getattr(like, "index", None)
+    labels = [index[r] if index is not None else int(r) for r in rows[:3]]
+    cols = np.flatnonzero(bad.any(axis=0))
+    columns = getattr(like, "columns", None)
+    names = [columns[c] if columns is not None else int(c) for c in cols[:3]]
 
-        def show(values, n):
-            shown = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
-            return shown + (", ..." if n > len(values) else "")
+    def show(shown, n):
+        text = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in shown)
+        return text + (", ..." if n > len(shown) else "")
 
-        raise ValueError(
-            f"{name}: {what} has {int(bad.sum())} missing (NaN) or infinite value(s) "
-            f"(rows {show(labels, len(rows))}; columns {show(names, len(cols))}). "
-            "A forecaster needs every time "
-            "step: fill the gaps (e.g. DataFrame.interpolate() or .ffill()) or "
-            "cut the table to a stretch without them."
-        )
+    raise ValueError(
+        f"{name}: {what} has {int(bad.sum())} missing (NaN) or infinite value(s) "
+        f"(rows {show(labels, len(rows))}; columns {show(names, len(cols))}). "
+        "A forecaster needs every time step: fill the gaps (e.g. "
+        "DataFrame.interpolate() or .ffill()) or cut the table to a stretch "
+        "without them."
+    )

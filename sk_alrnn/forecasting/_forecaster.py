@@ -32,6 +32,8 @@ from sk_alrnn._validation import (
     Interval,
     StrOptions,
     _fit_context,
+    check_columns,
+    check_finite,
     check_is_fitted,
     check_table,
 )
@@ -278,20 +280,25 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
                 "[0, n_hidden]. Lower n_nonlinear or raise n_hidden."
             )
         np_dtype, torch_dtype = _DTYPES[self.dtype]
-        check_table(X, name)
+        check_columns(X, name)  # unreadable columns, by name
         if y is not None:
-            check_table(y, name, "y")
+            check_table(y, name, "y")  # before validate_data, which checks y too
+        table = X
         if y is None:
-            X = validate_data(self, X, dtype=[np.float64, np.float32])
+            X = validate_data(
+                self, X, dtype=[np.float64, np.float32], ensure_all_finite=False
+            )
         else:
             X, y = validate_data(
                 self,
                 X,
                 y,
                 dtype=[np.float64, np.float32],
+                ensure_all_finite=False,
                 multi_output=True,
                 y_numeric=True,
             )
+        check_finite(X, name, like=table)  # gaps, by row and column
         n_rows = X.shape[0]
         if n_rows < self.window + 1:
             raise ValueError(
@@ -390,7 +397,7 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
     def _standardised(self, X):
         check_is_fitted(self)
         name = type(self).__name__
-        check_table(X, name, finite=False)  # unreadable columns, by name
+        check_columns(X, name)  # unreadable columns, by name
         Xv = validate_data(  # then names and width, as fitted
             self,
             X,
@@ -398,7 +405,7 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
             dtype=[np.float64, np.float32],
             ensure_all_finite=False,
         )
-        check_table(Xv if getattr(X, "index", None) is None else X, name)  # gaps
+        check_finite(Xv, name, like=X)  # gaps, by row and column
         X = Xv
         np_dtype = _DTYPES[self.dtype][0]
         return ((X - self._x_mean) / self._x_scale).astype(np_dtype)  # (n, K)
