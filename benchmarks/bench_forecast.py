@@ -346,12 +346,9 @@ def lorenz_benchmark(args) -> list[dict]:
 
     def forecaster(p):
         def run():
-            # sparse teacher forcing: trained on free runs of a few steps
+            # multi-step training: a loss over free runs of a few steps
             model = make_forecaster(
-                args,
-                p,
-                window=LORENZ_WARMUP,
-                teacher_forcing_interval=LORENZ_TEACHER_FORCING,
+                args, p, window=LORENZ_WARMUP, horizon=LORENZ_TEACHER_FORCING
             )
             model.fit(Z)
             return np.asarray(model.forecast(len(truth), X=Zh[:LORENZ_WARMUP]))

@@ -61,6 +61,7 @@ FORECASTER_PARAMS = dict(
     n_hidden=8,
     n_nonlinear=2,
     window=4,
+    horizon=2,
     max_iter=10,
     learning_rate_init=1e-2,
     random_state=0,

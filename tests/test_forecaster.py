@@ -12,16 +12,12 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
 
 from sk_alrnn.datasets import make_lorenz63
-from sk_alrnn.forecasting import ALRNNForecaster
-from sk_alrnn.forecasting._forecaster_train import (
-    TeacherForced,
-    make_training_windows,
-    window_starts,
-)
+from sk_alrnn.forecasting import ALRNNForecaster, backtest, forecast_errors
+from sk_alrnn.forecasting._forecaster_train import last_states
+from sk_alrnn.forecasting._index import future_index
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -30,6 +26,7 @@ QUICK = dict(
     n_hidden=8,
     n_nonlinear=2,
     window=10,
+    horizon=3,
     max_iter=5,
     learning_rate_init=1e-2,
     random_state=0,
@@ -37,10 +34,12 @@ QUICK = dict(
 )
 
 
-def noisy_sine(n=600, noise=0.1, seed=0):
+def noisy_sines(n=1200, noise=0.1, seed=0):
+    """Two noisy sines of different periods (amplitude 1), one per column."""
     t = np.arange(n)
     rng = np.random.RandomState(seed)
-    return np.sin(0.2 * t)[:, None] + noise * rng.normal(size=(n, 1))  # (n, 1)
+    clean = np.c_[np.sin(2 * np.pi * t / 25), np.sin(2 * np.pi * t / 40)]
+    return clean + noise * rng.normal(size=clean.shape), clean
 
 
 def ar2(n=800, seed=0):
@@ -52,254 +51,268 @@ def ar2(n=800, seed=0):
     return x[:, None]  # (n, 1)
 
 
-def persistence_r2(X):
-    """R^2 of predicting each row by the one before."""
-    return r2_score(X[1:], X[:-1])
+# -- learning to forecast --
+def test_noisy_sines_free_run_beats_the_issue_figure():
+    """The issue's case: 20-step free runs of two noisy sines were RMSE 0.71."""
+    X, clean = noisy_sines()
+    f = ALRNNForecaster(n_hidden=16, n_nonlinear=2, max_iter=30, random_state=0)
+    f.fit(X[:1000])
+    errors = []
+    for origin in range(1000, 1180, 10):
+        out = f.forecast(20, X[:origin])
+        errors.append(out - clean[origin : origin + 20])
+    rmse = float(np.sqrt(np.mean(np.square(errors))))
+    assert rmse < 0.2, rmse
 
 
-@pytest.fixture(scope="module")
-def sine_fit():
-    X = noisy_sine()
-    params = dict(n_hidden=16, window=20, max_iter=60, batch_size=4)
-    f = ALRNNForecaster(**{**QUICK, **params})
-    return f.fit(X[:500]), X
+def test_defaults_beat_naive_and_match_ridge_on_ar2():
+    from sklearn.linear_model import RidgeCV
+
+    X = ar2(600)
+    f = ALRNNForecaster(random_state=0, horizon=5)
+    result = backtest(f, X, test_size=120, horizon=5)
+    naive = backtest(_Naive(), X, test_size=120, horizon=5)
+    assert (result["mae"] < naive["mae"]).all()
+    # Ridge on 8 lags, direct multi-output: the forecaster is within 5 %
+    lags, train = 8, X[:480, 0]
+    rows = np.arange(lags - 1, len(train) - 5)
+    feats = np.stack([train[r - lags + 1 : r + 1] for r in rows])
+    targets = np.stack([train[r + 1 : r + 6] for r in rows])
+    ridge = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(feats, targets)
+    origins = result.attrs["origins"]
+    pred = ridge.predict(np.stack([X[o - lags + 1 : o + 1, 0] for o in origins]))
+    truth = np.stack([X[o + 1 : o + 6, 0] for o in origins])
+    ridge_mae = np.abs(pred - truth).mean()
+    assert result["mae"].mean() < 1.05 * ridge_mae
 
 
-# -- learning --
-def test_beats_persistence_on_noisy_sine(sine_fit):
-    f, X = sine_fit
-    test = X[500:]
-    assert f.score(test) > persistence_r2(test) + 0.03  # ~0.96 vs 0.91
-    assert f.loss_curve_[-1] < f.loss_curve_[0]
+class _Naive:
+    """The last row, as a forecaster (for backtest)."""
+
+    def get_params(self, deep=True):
+        return {}
+
+    def fit(self, X, y=None):
+        return self
+
+    def forecast(self, n_steps, X, X_future=None):
+        return np.repeat(np.asarray(X)[-1:], n_steps, axis=0)
 
 
-def test_linear_model_beats_persistence_on_ar2():
-    X = ar2()
-    f = ALRNNForecaster(**{**QUICK, "n_nonlinear": 0, "max_iter": 40, "batch_size": 8})
-    f.fit(X[:600])
-    test = X[600:]
-    # The optimal one-step R^2 here is about 0.8; persistence scores about 0.6.
-    assert f.score(test) > persistence_r2(test) + 0.1
-
-
-def test_no_relu_units_give_an_exactly_affine_map():
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(80, 2))
-    f = ALRNNForecaster(**{**QUICK, "n_nonlinear": 0, "context": "reset"}).fit(X)
-    X1, X2 = rng.normal(size=(2, 30, 2))
-    zero = f.predict(np.zeros((30, 2)))
-    lhs = f.predict(2.0 * X1 - X2) - zero
-    rhs = 2.0 * (f.predict(X1) - zero) - (f.predict(X2) - zero)
-    np.testing.assert_allclose(lhs, rhs, atol=1e-10)
-
-
-def test_exported_params_reproduce_reset_predictions():
-    rng = np.random.RandomState(1)
-    X = 3.0 + 2.0 * rng.normal(size=(60, 2))
-    f = ALRNNForecaster(**{**QUICK, "context": "reset"}).fit(X)
+def test_start_is_exactly_the_fitted_autoregression():
+    """With the AR start kept, one-step forecasts are a ridge AR on the lags."""
+    X = ar2(300)
+    f = ALRNNForecaster(**{**QUICK, "max_iter": 1, "learning_rate_init": 1e-9})
+    f.fit(X)
+    assert f.start_kept_ and f.ar_lags_ >= 1
+    lags = f.ar_lags_
     p = f.get_alrnn_params()
-    m = p.W.shape[0]
-    z = np.zeros(m)
-    expected = []
-    for x in X:
-        phi = np.where(np.arange(m) >= m - p.n_nonlinear, np.maximum(z, 0.0), z)
-        z = p.A * z + p.W @ phi + p.C @ x + p.h
-        expected.append(p.B @ z + p.b)
-    np.testing.assert_allclose(f.predict(X), np.array(expected), atol=1e-9)
+    # the delay line: z holds the last `lags` rows, newest first
+    z = np.zeros(p.W.shape[0])
+    for x in X[-f.window_ :]:
+        z = (
+            p.A * z
+            + p.W @ np.where(np.arange(len(z)) >= len(z) - 2, np.maximum(z, 0), z)
+            + p.C @ x
+            + p.h
+        )
+    standard = (X - X.mean(axis=0)) / X.std(axis=0)  # the network's units
+    np.testing.assert_allclose(z[:lags], standard[-lags:][::-1, 0], atol=1e-8)
+    np.testing.assert_allclose(p.B @ z + p.b, f.forecast(1)[0], atol=1e-8)
 
 
-# -- context rules --
-def test_context_rules():
-    rng = np.random.RandomState(2)
-    X = rng.normal(size=(120, 3))
-    train, test = X[:90], X[90:]
-    f = ALRNNForecaster(**QUICK).fit(train)
-    carry = f.predict(test)
-    f.set_params(context="reset")
-    reset = f.predict(test)
-    # "carry" continues from the end of the training table ...
-    np.testing.assert_allclose(carry, f.predict(X)[90:], atol=1e-10)
-    # ... "reset" starts from zero at the first row: prefixes do not see later rows ...
-    np.testing.assert_allclose(reset[:7], f.predict(test[:7]))
-    assert not np.allclose(reset, carry)
-    # ... and "warmup" starts from zero but answers only after `window` rows.
-    warm = f.set_params(context="warmup").predict(test)
+def test_training_moves_the_weights_and_keeps_the_best_validation_epoch():
+    X, _ = noisy_sines(600)
+    f = ALRNNForecaster(**{**QUICK, "init": "memory", "max_iter": 20}).fit(X)
+    assert not f.start_kept_ and f.ar_lags_ is None
+    curve = f.validation_loss_curve_
+    assert len(curve) == f.n_iter_ and min(curve) < curve[0]
+    assert f.calibration_residuals_.shape[1:] == (3, 2)
+
+
+# -- the forecasting contract --
+def test_forecast_reads_the_last_window_rows_only():
+    X, _ = noisy_sines(400)
+    f = ALRNNForecaster(**QUICK).fit(X[:300])
+    a = f.forecast(5, X[:350])
+    b = f.forecast(5, X[350 - f.window_ : 350])
+    np.testing.assert_allclose(a, b)
+    np.testing.assert_allclose(f.forecast(4), f.forecast(4, X[:300]))
+    with pytest.raises(ValueError, match="last window_=10 rows"):
+        f.forecast(2, X[:5])
+
+
+def test_predict_is_the_one_step_forecast_of_each_row():
+    X, _ = noisy_sines(200)
+    f = ALRNNForecaster(**{**QUICK, "context": "reset"}).fit(X[:150])
+    pred = f.predict(X[150:])
+    for t in (f.window_ - 1, 20, 49):
+        np.testing.assert_allclose(pred[t], f.forecast(1, X[150 : 151 + t])[0])
+    # carry: the training table's end precedes X
+    carry = clone(f).set_params(context="carry").fit(X[:150])
+    np.testing.assert_allclose(carry.predict(X[150:])[0], carry.forecast(1, X[:151])[0])
+    warm = clone(f).set_params(context="warmup").fit(X[:150]).predict(X[150:])
     assert np.isnan(warm[:10]).all() and np.isfinite(warm[10:]).all()
-    np.testing.assert_allclose(warm[10:], reset[10:])
 
 
-def test_predict_does_not_change_the_estimator():
-    X = np.random.RandomState(3).normal(size=(50, 2))
-    f = ALRNNForecaster(**QUICK).fit(X)
-    state = f.last_state_.copy()
-    weights = {k: v.clone() for k, v in f.module_.state_dict().items()}
-    first = f.predict(X[:20])
-    f.forecast(5, X[:20])
-    np.testing.assert_array_equal(f.predict(X[:20]), first)
-    np.testing.assert_array_equal(f.last_state_, state)
-    for k, v in f.module_.state_dict().items():
-        assert torch.equal(v, weights[k])
+def test_last_states_match_windowed_runs():
+    net = ALRNNForecaster(**QUICK).fit(noisy_sines(100)[0]).module_
+    Xs = np.random.RandomState(1).normal(size=(30, 2))
+    states = last_states(net, Xs, 5)
+    with torch.no_grad():
+        for t in (0, 3, 4, 17, 29):
+            X = torch.as_tensor(Xs[max(0, t - 4) : t + 1])[None]
+            np.testing.assert_allclose(states[t], net.latents(X)[0, -1].numpy())
 
 
-def test_score_uses_next_rows_and_skips_warmup():
-    X = np.random.RandomState(4).normal(size=(60, 2))
-    f = ALRNNForecaster(**QUICK).fit(X[:40])
-    test = X[40:]
-    assert f.score(test) == pytest.approx(r2_score(test[1:], f.predict(test)[:-1]))
-    f.set_params(context="warmup")
-    pred = f.predict(test)
-    assert f.score(test) == pytest.approx(r2_score(test[11:], pred[10:-1]))
+def test_covariates_need_x_future_and_are_read():
+    rng = np.random.RandomState(3)
+    n = 400
+    drive = np.sign(np.sin(np.arange(n) / 7.0))  # a known future input
+    y = np.zeros(n)
+    for t in range(1, n):
+        y[t] = 0.8 * y[t - 1] + drive[t - 1] + 0.05 * rng.normal()
+    table = pd.DataFrame({"y": y, "drive": drive})
+    f = ALRNNForecaster(**{**QUICK, "targets": ["y"], "max_iter": 10}).fit(table[:300])
+    assert f.target_columns_.tolist() == [0]
+    with pytest.raises(ValueError, match="pass X_future with 6 rows"):
+        f.forecast(6, table[:320])
+    future = table[320:326].assign(y=np.nan)  # target columns are not read
+    out = f.forecast(6, table[:320], X_future=future)
+    assert isinstance(out, pd.Series) is False and list(out.columns) == ["y"]
+    flipped = f.forecast(6, table[:320], X_future=future.assign(drive=-future.drive))
+    assert np.abs(out.to_numpy() - flipped.to_numpy())[1:].min() > 0.5
+    assert np.abs(out["y"].to_numpy() - y[320:326]).mean() < 0.3
 
 
-# -- forecast --
-def test_forecast_shapes_determinism_and_feedback(sine_fit):
-    f, X = sine_fit
-    out = f.forecast(7)
-    assert out.shape == (7, 1)
-    np.testing.assert_array_equal(out, f.forecast(7))
-    # The first forecast is the one-step forecast from the last training row ...
-    reset = f.set_params(context="reset")
-    try:
-        np.testing.assert_allclose(out[0], reset.predict(X[:500])[-1], atol=1e-10)
-        # ... and each later one is the one-step forecast after feeding the
-        # earlier forecasts back as rows.
-        fed = reset.predict(np.vstack([X[:500], out[:3]]))
-        np.testing.assert_allclose(out[1:4], fed[-3:], atol=1e-10)
-    finally:
-        f.set_params(context="carry")
-    # With X, the forecast starts after X's last row.
-    after = f.forecast(4, X[500:520])
-    np.testing.assert_allclose(after[0], f.predict(X[500:520])[-1], atol=1e-10)
-    # A forecast of a noisy sine stays near it for a few steps.
-    assert np.abs(out[:5, 0] - np.sin(0.2 * np.arange(500, 505))).max() < 0.5
+def test_separate_targets_y_read_from_the_inputs():
+    rng = np.random.RandomState(4)
+    X = rng.normal(size=(300, 2))
+    y = np.r_[0.0, X[:-1, 0] - X[:-1, 1]]  # y[t + 1] is a function of row t
+    f = ALRNNForecaster(**{**QUICK, "max_iter": 30}).fit(X, y)
+    assert f.target_columns_ is None and f.predict(X).shape == (300,)
+    assert f.score(X, y) > 0.8
+    out = f.forecast(3, X[:250], X_future=X[250:253])
+    np.testing.assert_allclose(out[:2], y[250:252], atol=0.3)  # rows 250, 251
 
 
-def test_forecast_with_targets_needs_future_inputs():
-    rng = np.random.RandomState(5)
-    X = rng.normal(size=(80, 2))
-    y = np.r_[0.0, X[:-1, 0] + X[:-1, 1]]  # y[t] depends on X[t - 1]
-    f = ALRNNForecaster(**QUICK).fit(X[:60], y[:60])
-    assert not f.autonomous_ and f.predict(X[60:]).shape == (20,)
-    assert f.forecast(1).shape == (1,)
-    with pytest.raises(ValueError, match="X_future with n_steps - 1 = 4 rows"):
-        f.forecast(5)
-    out = f.forecast(5, X_future=X[60:64])
-    assert out.shape == (5,)
-    np.testing.assert_allclose(out[1:], f.predict(X[60:64]), atol=1e-10)
-    with pytest.raises(ValueError, match="n_steps - 1 = 4"):
-        f.forecast(5, X_future=X[60:62])
-    with pytest.raises(ValueError, match="pass them to score"):
-        f.score(X[60:])
-    assert np.isfinite(f.score(X[60:], y[60:]))
+# -- pandas in, pandas out --
+def test_dataframe_and_series_forecasts_continue_the_index():
+    idx = pd.date_range("2000-01-01", periods=120, freq="MS")
+    df = pd.DataFrame(noisy_sines(120)[0], index=idx, columns=["a", "b"])
+    f = ALRNNForecaster(**QUICK).fit(df)
+    out = f.forecast(3)
+    assert list(out.columns) == ["a", "b"]
+    assert list(out.index) == list(pd.date_range("2010-01-01", periods=3, freq="MS"))
+    series = df["a"]
+    g = ALRNNForecaster(**QUICK).fit(series)
+    s = g.forecast(2, series[:100])
+    assert isinstance(s, pd.Series) and s.name == "a"
+    assert s.index[0] == idx[100]
+    np.testing.assert_allclose(g.predict(series), g.predict(series.to_frame()))
 
 
-def test_teacher_forcing_trains_and_needs_autonomous_targets():
-    X = noisy_sine(300)
-    f = ALRNNForecaster(**{**QUICK, "teacher_forcing_interval": 4}).fit(X[:250])
-    assert np.isfinite(f.score(X[250:]))
-    with pytest.raises(ValueError, match="teacher_forcing_interval=4"):
-        f.fit(X[:250], X[:250, 0])
+def test_future_index_rules():
+    assert list(future_index(pd.RangeIndex(5), 2)) == [5, 6]
+    assert list(future_index(pd.Index([10, 20, 30]), 2)) == [40, 50]
+    assert list(future_index(pd.Index(["x", "y"]), 2)) == [2, 3]
+    weekly = pd.DatetimeIndex(["2020-01-05", "2020-01-12", "2020-01-19"])  # no freq
+    assert future_index(weekly, 1)[0] == pd.Timestamp("2020-01-26")
 
 
-def with_index(X, index):
-    """Append the window-index column that TeacherForced reads."""
-    column = torch.full((*X.shape[:2], 1), float(index), dtype=X.dtype)
-    return torch.cat([X, column], dim=2)
+# -- intervals and backtests --
+def test_conformal_intervals_cover_about_their_level():
+    X = ar2(1500, seed=2)
+    f = ALRNNForecaster(horizon=4, random_state=0, validation_fraction=0.3).fit(
+        X[:1000]
+    )
+    hits = []
+    for origin in range(1000, 1496, 4):
+        mean, lower, upper = f.forecast(4, X[:origin], interval=0.8)
+        truth = X[origin : origin + 4]
+        hits.append((lower <= truth) & (truth <= upper))
+    coverage = np.mean(hits)
+    assert 0.7 < coverage < 0.9, coverage
+    assert (upper >= mean).all() and (lower <= mean).all()
+    with pytest.raises(ValueError, match="up to horizon_=4"):
+        f.forecast(5, interval=0.8)
+    with pytest.warns(UserWarning, match="bounds are infinite"):
+        _, low, _ = f.forecast(2, interval=0.9999)
+    assert np.isinf(low).all()
 
 
-def test_teacher_forced_module_feeds_predictions_between_observations():
-    f = ALRNNForecaster(**QUICK).fit(np.random.RandomState(6).normal(size=(40, 2)))
-    net = f.module_
-    X = torch.randn(3, 9, 2, dtype=torch.float64)
-    wrapped = TeacherForced(net, 3, n_windows=1).eval()
-    out = wrapped(with_index(X, 0))
-    # Steps 0, 3, 6 see the observed row, so changing rows 1, 2, 4, ... is invisible.
-    X2 = X.clone()
-    X2[:, [1, 2, 4, 5, 7, 8]] = 100.0
-    torch.testing.assert_close(wrapped(with_index(X2, 0)), out)
-    every_step = TeacherForced(net, None, n_windows=1).eval()
-    torch.testing.assert_close(every_step(with_index(X, 0)), net(X, sequence=True))
+def test_backtest_metrics_and_refits():
+    X = ar2(300)
+    f = ALRNNForecaster(**QUICK)
+    errors, forecasts, truth = backtest(
+        f, X, test_size=40, horizon=3, step=5, refit=4, return_forecasts=True
+    )
+    assert list(errors.columns) == ["mae", "rmse", "mase", "smape"]
+    assert errors.index.tolist() == [1, 2, 3] and forecasts.shape == truth.shape
+    np.testing.assert_allclose(
+        errors["mae"], np.abs(forecasts - truth).mean(axis=(0, 2))
+    )
+    assert errors.attrs["origins"].tolist() == list(range(259, 297, 5))
+    assert (errors["rmse"] >= errors["mae"]).all()
+    with pytest.raises(ValueError, match="1 <= horizon < test_size"):
+        backtest(f, X, test_size=3, horizon=3)
 
 
-@pytest.mark.parametrize("interval", [None, 3])
-def test_windows_carry_the_state_of_their_predecessor(interval):
-    f = ALRNNForecaster(**QUICK).fit(np.random.RandomState(6).normal(size=(40, 2)))
-    net = f.module_
-    X = torch.randn(1, 12, 2, dtype=torch.float64)
-    wrapped = TeacherForced(net, interval, n_windows=2)  # training mode
-    first = wrapped(with_index(X[:, :6], 0))
-    second = wrapped(with_index(X[:, 6:], 1))
-    if interval is None:  # the same as one pass over both windows
-        whole = net(X, sequence=True)
-        torch.testing.assert_close(torch.cat([first, second], 1), whole)
-    else:  # forcing restarts at the window's first step, from the carried state
-        z = wrapped.carried[1][None]
-        expected = net.step(z, X[:, 6]) @ net.B.T + net.b
-        torch.testing.assert_close(second[:, 0], expected)
-    # Evaluation does not move the carried states.
-    before = wrapped.carried.clone()
-    wrapped.eval()(with_index(X[:, :6], 0))
-    torch.testing.assert_close(wrapped.carried, before)
+def test_forecast_errors_values():
+    truth = np.array([[1.0, 2.0]])
+    errors = forecast_errors(truth, truth + np.array([[1.0, -2.0]]), scale=2.0)
+    assert errors["mae"].tolist() == [1.0, 2.0]
+    assert errors["mase"].tolist() == [0.5, 1.0]
+    np.testing.assert_allclose(errors["smape"], [100 * 2 / 3, 200.0])
 
 
-def test_training_windows_tile_the_table_up_to_its_end():
-    assert window_starts(10, 4).tolist() == [2, 6]
-    assert window_starts(4, 4).tolist() == [0]
-    X = np.arange(12.0)[:, None]
-    inputs, targets = make_training_windows(X, 10 * X, 5)  # 11 pairs, 2 windows
-    assert inputs.shape == (2, 5, 2) and targets.shape == (2, 5, 1)
-    np.testing.assert_array_equal(inputs[:, :, 0].ravel(), np.arange(1.0, 11.0))
-    np.testing.assert_array_equal(targets[:, :, 0], 10 * (inputs[:, :, 0] + 1))
-    np.testing.assert_array_equal(inputs[:, :, 1], [[0.0] * 5, [1.0] * 5])
-
-
-# -- model selection and input types --
+# -- model selection, persistence, input types --
 def test_cross_val_score_with_time_series_split():
-    X = noisy_sine(400)
-    f = ALRNNForecaster(**{**QUICK, "max_iter": 15, "batch_size": 4})
+    X, _ = noisy_sines(400)
+    f = ALRNNForecaster(**{**QUICK, "max_iter": 15})
     scores = cross_val_score(f, X, cv=TimeSeriesSplit(n_splits=3))
     assert scores.shape == (3,) and np.all(np.isfinite(scores))
     assert scores.mean() > 0.5
 
 
 def test_grid_search_over_n_nonlinear():
-    X = noisy_sine(300)
+    X, _ = noisy_sines(300)
     search = GridSearchCV(
         ALRNNForecaster(**QUICK),
         {"n_nonlinear": [0, 2]},
         cv=TimeSeriesSplit(n_splits=2),
     ).fit(X)
     assert search.best_params_["n_nonlinear"] in (0, 2)
-    assert search.best_estimator_.predict(X[-20:]).shape == (20, 1)
+    assert search.best_estimator_.predict(X[-20:]).shape == (20, 2)
 
 
 @pytest.mark.parametrize("with_y", [False, True])
 def test_save_and_load_round_trip(tmp_path, with_y):
     persistence = pytest.importorskip("sk_alrnn.persistence")
-    X = np.random.RandomState(10).normal(size=(50, 2))
+    X = np.random.RandomState(10).normal(size=(80, 2))
     f = ALRNNForecaster(**QUICK).fit(X, X[:, 0] if with_y else None)
     path = tmp_path / "forecaster.safetensors"
     persistence.save(f, path)
     g = persistence.load(path)
     np.testing.assert_array_equal(g.predict(X), f.predict(X))
-    np.testing.assert_array_equal(g.forecast(1), f.forecast(1))
-    np.testing.assert_array_equal(g.last_state_, f.last_state_)
+    future = X[:2] if with_y else None
+    np.testing.assert_array_equal(
+        g.forecast(2, X_future=future), f.forecast(2, X_future=future)
+    )
 
 
-@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
-def test_pandas_input():
-    rng = np.random.RandomState(7)
-    df = pd.DataFrame(rng.normal(size=(50, 2)), columns=["a", "b"])
-    target = pd.Series(rng.normal(size=50), name="y")
-    f = ALRNNForecaster(**QUICK).fit(df)
-    assert list(f.feature_names_in_) == ["a", "b"]
-    np.testing.assert_allclose(f.predict(df), f.predict(df.to_numpy()))
-    assert f.forecast(3, df).shape == (3, 2)
-    assert ALRNNForecaster(**QUICK).fit(df, target).predict(df).shape == (50,)
+def test_warm_start_continues_from_the_fitted_weights():
+    X, _ = noisy_sines(300)
+    f = ALRNNForecaster(**{**QUICK, "warm_start": True}).fit(X)
+    before = f.module_.W.detach().clone()
+    f.fit(X)
+    assert f.module_ is not None and not torch.equal(before, f.module_.W)
+    cold = ALRNNForecaster(**QUICK).fit(X)
+    assert not np.allclose(f.predict(X), cold.predict(X))
 
 
 def test_float32_default_and_repeatable_fits():
-    X = noisy_sine(120)
+    X, _ = noisy_sines(160)
     params = {**QUICK, "dtype": "float32"}
     a = ALRNNForecaster(**params).fit(X).predict(X)
     b = ALRNNForecaster(**params).fit(X).predict(X)
@@ -312,8 +325,8 @@ def test_float32_default_and_repeatable_fits():
     "X, match",
     [
         (np.arange(30.0), "Expected 2D array"),
-        (np.ones((10, 2)), "n_samples=10 rows.*window=10 needs at least 11"),
-        (np.ones((1, 2)), "n_samples=1"),
+        (np.ones((10, 2)), "n_samples=10 rows.*window=10 rows of context"),
+        (np.ones((1, 2)), "n_samples=1 rows"),
         (np.where(np.eye(30, 2) > 0, np.nan, 1.0), "NaN"),
     ],
 )
@@ -323,18 +336,24 @@ def test_clear_errors_on_bad_tables(X, match):
 
 
 def test_errors_after_fit():
-    X = np.random.RandomState(8).normal(size=(40, 2))
+    X = np.random.RandomState(8).normal(size=(60, 2))
     f = ALRNNForecaster(**QUICK).fit(X)
     with pytest.raises(ValueError, match="X has 3 features"):
-        f.predict(np.ones((5, 3)))
+        f.predict(np.ones((15, 3)))
     with pytest.raises(ValueError, match="only 5 rows"):
         f.set_params(context="warmup").predict(X[:5])
     with pytest.raises(ValueError, match="n_steps must be an int >= 1"):
         f.forecast(0)
-    with pytest.raises(ValueError, match="X_future is only for a model fitted with y"):
-        f.forecast(2, X_future=X[:1])
+    with pytest.raises(ValueError, match="takes no X_future"):
+        f.forecast(2, X_future=X[:2])
     with pytest.raises(ValueError, match="n_nonlinear=9 exceeds n_hidden=8"):
         clone(f).set_params(n_nonlinear=9).fit(X)
+    with pytest.raises(ValueError, match="targets entry 'c' is not a column"):
+        clone(f).set_params(targets=["c"]).fit(X)
+    with pytest.raises(ValueError, match="Pass either y or targets"):
+        clone(f).set_params(targets=[0]).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="early_stopping=True"):
+        clone(f).set_params(early_stopping=True).fit(X[:20])
 
 
 def test_failed_fit_leaves_a_fitted_estimator_unchanged():
@@ -347,11 +366,11 @@ def test_failed_fit_leaves_a_fitted_estimator_unchanged():
 
 
 def test_convergence_warning_when_max_iter_is_hit():
-    X = noisy_sine(60)
+    X, _ = noisy_sines(200)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         with pytest.raises(ConvergenceWarning, match="max_iter=2"):
-            ALRNNForecaster(**{**QUICK, "max_iter": 2}).fit(X)
+            ALRNNForecaster(**{**QUICK, "max_iter": 2, "init": "memory"}).fit(X)
 
 
 # -- long tables and chaotic systems --
@@ -405,14 +424,9 @@ def test_memory_stays_bounded_for_long_tables():
 def test_lorenz63_free_run_stays_on_the_attractor():
     X, _ = make_lorenz63(n_timesteps=3000, dt=0.02, random_state=0)
     f = ALRNNForecaster(
-        n_hidden=20,
-        n_nonlinear=4,
-        window=50,
-        max_iter=60,
-        learning_rate_init=5e-3,
-        batch_size=16,
-        random_state=0,
-    ).fit(X)
+        n_hidden=20, n_nonlinear=4, horizon=10, max_iter=60,
+        learning_rate_init=5e-3, random_state=0,
+    ).fit(X)  # fmt: skip
     out = f.forecast(2000)
     assert np.all(np.isfinite(out))
     low, high = X.min(axis=0), X.max(axis=0)
@@ -426,29 +440,29 @@ def test_lorenz63_free_run_stays_on_the_attractor():
 
 
 def test_predict_warns_when_the_state_diverges():
-    """An exploding one-step run is flagged, not returned silently."""
+    """An exploding run is flagged, not returned silently."""
     X = np.sin(0.2 * np.arange(120))[:, None]
-    f = ALRNNForecaster(n_hidden=4, n_nonlinear=1, window=10, max_iter=1)
+    f = ALRNNForecaster(n_hidden=4, n_nonlinear=1, window=10, horizon=2, max_iter=1)
     f.fit(X)
     with torch.no_grad():
-        f.module_.W.mul_(0).add_(torch.eye(4, dtype=f.module_.W.dtype) * 3.0)
+        f.module_.W.mul_(0).add_(torch.eye(4, dtype=f.module_.W.dtype) * 30.0)
     with pytest.warns(RuntimeWarning, match="diverges on this input"):
         f.predict(X)
 
 
 def _fault_on_loss_call(monkeypatch, n, make):
     """The ``n``-th training-loss call of the forecaster does ``make(loss)``."""
-    import sk_alrnn.forecasting._forecaster_train as ft
+    import sk_alrnn.forecasting._forecaster as fm
 
     calls = []
-    loss = ft.mse_loss
+    loss = fm._mse
 
     def patched(*args):
         calls.append(1)
         value = loss(*args)
         return make(value) if len(calls) == n else value
 
-    monkeypatch.setattr(ft, "mse_loss", patched)
+    monkeypatch.setattr(fm, "_mse", patched)
     return calls
 
 
@@ -458,9 +472,15 @@ def _interrupt(loss):
 
 def test_interrupt_keeps_the_completed_epochs(monkeypatch):
     """Ctrl-C after completed epochs: fitted with them, warned, re-raised."""
-    series = noisy_sine(400)
-    params = {**QUICK, "n_iter_no_change": np.inf, "batch_size": 16}
-    n_batches = -(-(400 // params["window"]) // 16)  # windows per epoch / batch
+    series = noisy_sines(400)[0]
+    params = {
+        **QUICK,
+        "early_stopping": False,
+        "batch_size": 16,
+        "init": "memory",
+        "learning_rate": "constant",  # epochs 1-2 as in a 2-epoch fit
+    }
+    n_batches = -(-(400 - 10 - 3 + 1) // 16)  # origins per epoch / batch
     _fault_on_loss_call(monkeypatch, 2 * n_batches + 1, _interrupt)  # epoch 3
     fc = ALRNNForecaster(**params)
     with pytest.warns(UserWarning, match="interrupted by the user after 2 epochs"):
@@ -474,7 +494,7 @@ def test_interrupt_keeps_the_completed_epochs(monkeypatch):
 
 
 def test_interrupt_in_the_first_epoch_leaves_the_forecaster_as_it_was(monkeypatch):
-    series = noisy_sine(400)
+    series = noisy_sines(400)[0]
     _fault_on_loss_call(monkeypatch, 1, _interrupt)
     fc = ALRNNForecaster(**QUICK)
     with pytest.warns(UserWarning, match="before the first epoch"):
@@ -484,9 +504,15 @@ def test_interrupt_in_the_first_epoch_leaves_the_forecaster_as_it_was(monkeypatc
 
 
 def test_divergence_keeps_the_completed_epochs_and_names_the_epoch(monkeypatch):
-    series = noisy_sine(400)
-    params = {**QUICK, "n_iter_no_change": np.inf, "batch_size": 16}
-    n_batches = -(-(400 // params["window"]) // 16)
+    series = noisy_sines(400)[0]
+    params = {
+        **QUICK,
+        "early_stopping": False,
+        "batch_size": 16,
+        "init": "memory",
+        "learning_rate": "constant",  # epochs 1-2 as in a 2-epoch fit
+    }
+    n_batches = -(-(400 - 10 - 3 + 1) // 16)
     _fault_on_loss_call(monkeypatch, 2 * n_batches + 2, lambda loss: loss * np.nan)
     fc = ALRNNForecaster(**params)
     with pytest.raises(FloatingPointError, match="epoch 3"):

@@ -1,106 +1,75 @@
-"""Torch plumbing of ALRNNForecaster: training windows, teacher forcing, rollouts.
+"""Torch and numpy plumbing of ALRNNForecaster: windows, multi-step loss, AR start.
 
-Shapes: n rows (time steps) of one table, N windows, T = ``window`` steps per
-window, K input features, M latent units, O outputs. All values here are in
-standardised units; the estimator scales and unscales.
+Shapes: n rows (time steps) of one table, K input columns, O targets, N window
+origins, L = context rows per window (``window``), H = ``horizon``, M latent
+units. All values here are standardised; the estimator scales and unscales.
+
+The forecasting regime, used alike in training, validation, ``predict`` and
+``forecast``: a forecast made at origin row ``o`` starts from the zero state,
+reads the L observed rows ``o-L+1 .. o`` and then runs free for H steps. Step
+``h`` of the free run feeds back the forecast of the target columns (``feedback``)
+and the observed values of the other input columns (covariates, known in the
+future); its output forecasts row ``o + h``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
+from sklearn.linear_model import RidgeCV
 from torch import Tensor, nn
 
-from sk_alrnn._base import _adam
 from sk_alrnn._kernels.fpenv import flush_denormals
 from sk_alrnn._model import ALRNN
-from sk_alrnn._training import (
-    DivergenceError,
-    History,
-    SequenceData,
-    TrainConfig,
-    train,
-)
 
-_CHUNK = 8192  # rows per rollout call at predict time (bounds memory for long X)
+_CHUNK = 4096  # windows per forward call at predict time (bounds memory)
+AR_MAX_ROWS = 20_000  # the AR start's ridge fits read at most the last this many
+AR_LAGS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)  # lag counts the AR start tries
+RIDGE_ALPHAS = np.logspace(-4, 2, 13)
 
 
-def window_starts(n_pairs: int, window: int) -> np.ndarray:
-    """First pair index of each training window.
+@dataclass(frozen=True)
+class Layout:
+    """Which input columns are fed back: ``feedback[o]`` is target o's column.
 
-    Consecutive, non-overlapping windows that end at the last pair; the first
-    ``n_pairs % window`` pairs (fewer than one window) are left out, so that every
-    window but the first directly follows another one.
-
-    Examples
-    --------
-    >>> window_starts(10, 4).tolist()
-    [2, 6]
-    >>> window_starts(8, 4).tolist()
-    [0, 4]
+    ``feedback`` is None when no input is a target (targets y given apart from X).
     """
-    n_windows = n_pairs // window
-    return n_pairs - n_windows * window + window * np.arange(n_windows)
+
+    n_inputs: int  # K
+    n_outputs: int  # O
+    feedback: tuple[int, ...] | None
+
+    def placement(self, like: Tensor) -> tuple[Tensor, Tensor]:
+        """(O, K) one-hot placement E of the targets and the (K,) covariate mask."""
+        E = like.new_zeros(self.n_outputs, self.n_inputs)
+        keep = like.new_ones(self.n_inputs)
+        if self.feedback is not None:
+            E[torch.arange(self.n_outputs), list(self.feedback)] = 1.0
+            keep[list(self.feedback)] = 0.0
+        return E, keep
 
 
-def make_training_windows(
-    Xs: np.ndarray, Ys: np.ndarray, window: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs (N, T, K + 1) = rows t..t+T-1 and targets (N, T, O) = rows t+1..t+T.
+class HorizonNet(nn.Module):
+    """An :class:`ALRNN` run in the forecasting regime (module docstring).
 
-    ``Xs`` (n, K) are the standardised inputs and ``Ys`` (n, O) the standardised
-    per-row targets; the target of input row t is ``Ys[t + 1]``. The extra last
-    input column holds the window's index (0 .. N-1), which :class:`TeacherForced`
-    uses to carry the state from one window to the next.
-
-    Examples
-    --------
-    >>> X = np.arange(7.0)[:, None]
-    >>> inputs, targets = make_training_windows(X, X, 3)
-    >>> inputs[:, :, 0].tolist(), targets[:, :, 0].tolist()
-    ([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]], [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    >>> inputs[:, 0, 1].tolist()  # window index
-    [0.0, 1.0]
-    """
-    starts = window_starts(len(Xs) - 1, window)
-    rows = starts[:, None] + np.arange(window)  # (N, T) input rows
-    index = np.broadcast_to(np.arange(len(starts))[:, None, None], (*rows.shape, 1))
-    inputs = np.concatenate([Xs[rows], index.astype(Xs.dtype)], axis=2)  # (N, T, K+1)
-    return inputs, Ys[rows + 1]
-
-
-class TeacherForced(nn.Module):
-    """Wraps an :class:`ALRNN` for training on windows with sparse teacher forcing.
-
-    The windows tile the table in order (their index is the last input column).
-    Window i starts from the state reached at the end of window i - 1 when that
-    was last trained (detached: truncated backpropagation through time, with the
-    state carried as in stateful training); the first window, and any window
-    whose predecessor has not been seen yet, starts from zero. Training thus sees
-    the long-run states that ``context="carry"`` meets at predict time.
-
-    With ``interval`` None or 1 the observed row is the input at every step
-    (one-step-ahead training, fused kernel). With ``interval = tau > 1`` (only
-    when the model forecasts its own inputs) the observed row is fed at steps 0,
-    tau, 2 tau, ... of the window and the model's own previous forecast at the
-    steps in between, with gradients flowing through those forecasts: the loss
-    then covers free-running forecasts of up to tau steps.
+    ``forward(X)`` takes windows ``X`` (B, L + H - 1, K) of observed rows (their
+    target columns after row L are not read) and returns the forecasts
+    (B, H, O) of the H rows after each window's origin (row L - 1).
 
     Examples
     --------
     >>> net = ALRNN(2, 6, 2, 2, generator=torch.Generator().manual_seed(0))
-    >>> X = torch.randn(4, 10, 2, generator=torch.Generator().manual_seed(1))
-    >>> index = torch.arange(4.0)[:, None, None].expand(4, 10, 1)
-    >>> TeacherForced(net, 3, n_windows=4)(torch.cat([X, index], 2)).shape
-    torch.Size([4, 10, 2])
+    >>> model = HorizonNet(net, Layout(2, 2, (0, 1)), context=5, horizon=3)
+    >>> model(torch.zeros(4, 7, 2)).shape
+    torch.Size([4, 3, 2])
     """
 
-    def __init__(self, net: ALRNN, interval: int | None, n_windows: int) -> None:
+    def __init__(self, net: ALRNN, layout: Layout, context: int, horizon: int):
         super().__init__()
-        self.net = net
-        self.interval = interval
-        p = next(net.parameters())
-        self.register_buffer("carried", p.new_zeros(n_windows + 1, net.n_hidden))
+        self.net, self.layout = net, layout
+        self.context, self.horizon = context, horizon
 
     def penalized_parameters(self) -> list[nn.Parameter]:
         """The wrapped network's penalised weights."""
@@ -109,103 +78,183 @@ class TeacherForced(nn.Module):
     def forward(
         self, X: Tensor, lengths: Tensor | None = None, *, sequence: bool = True
     ) -> Tensor:
-        """Outputs (B, T, O) for windows ``X`` (B, T, K + 1); ``lengths`` unused."""
-        index = X[:, 0, -1].long()  # (B,) window index
-        X = X[..., :-1]  # (B, T, K)
-        z = self.carried[index]  # (B, M), no gradient
-        net = self.net
-        tau = self.interval
-        if tau is None or tau <= 1:
-            Z = net.latents(X, z0=z)  # (B, T, M)
-            out, z = Z @ net.B.T + net.b, Z[:, -1]  # (B, T, O), (B, M)
-        else:
-            outs = []
-            x_in = X[:, 0]  # (B, K)
-            for t, x_obs in enumerate(X.unbind(1)):  # x_obs: (B, K)
-                if t % tau == 0:
-                    x_in = x_obs
-                z = net.step(z, x_in)  # (B, M)
-                x_in = z @ net.B.T + net.b  # (B, O), with O == K
-                outs.append(x_in)
-            out = torch.stack(outs, dim=1)  # (B, T, O)
-        if self.training:  # the next window starts where this one ended
-            self.carried[index + 1] = z.detach()
-        return out
+        """Forecasts (B, H, O) for windows ``X`` (B, L + H - 1, K)."""
+        net, L = self.net, self.context
+        if self.layout.feedback is None:  # nothing fed back: one fused rollout
+            Z = net.latents(X)  # (B, L + H - 1, M)
+            return Z[:, L - 1 :] @ net.B.T + net.b
+        z = net.latents(X[:, :L], last=True)  # (B, M)
+        return run_free(net, self.layout, z, X[:, L:], self.horizon)
 
 
-def mse_loss(out: Tensor, y: Tensor, mask: Tensor | None) -> Tensor:
-    """Mean squared error over all windows, steps and outputs (no padding here)."""
-    return ((out - y) ** 2).mean()
+def run_free(net: ALRNN, layout: Layout, z: Tensor, future: Tensor, n_steps: int):
+    """Forecasts (B, n_steps, O) from states ``z`` (B, M), feeding back each one.
+
+    ``future`` (B, >= n_steps - 1, K) holds the observed rows after the origin;
+    only its covariate columns are read.
+    """
+    E, keep = layout.placement(z)
+    outs = [z @ net.B.T + net.b]  # (B, O): forecast of row o + 1
+    for h in range(1, n_steps):
+        x = future[:, h - 1] * keep + outs[-1] @ E  # (B, K)
+        z = net.step(z, x)
+        outs.append(z @ net.B.T + net.b)
+    return torch.stack(outs, dim=1)
 
 
-def train_on_windows(
+def origins(n_rows: int, context: int, horizon: int) -> np.ndarray:
+    """Origins o with a full window: ``context - 1 <= o <= n_rows - 1 - horizon``."""
+    return np.arange(context - 1, n_rows - horizon)
+
+
+def windows(X: Tensor, Y: Tensor, first: int, count: int, L: int, H: int):
+    """Inputs (N, L + H - 1, K) and targets (N, H, O) of origins ``first ..``.
+
+    Views into the tables ``X`` (n, K) and ``Y`` (n, O), not copies: a mini-batch
+    gathers its windows when it is indexed, so memory stays about one table.
+    """
+    K, n_out = X.shape[1], Y.shape[1]
+    X, Y = X.contiguous(), Y.contiguous()  # the strides below assume row-major
+    inputs = X.as_strided(
+        (count, L + H - 1, K), (K, K, 1), X.storage_offset() + (first - L + 1) * K
+    )
+    start = Y.storage_offset() + (first + 1) * n_out
+    targets = Y.as_strided((count, H, n_out), (n_out, n_out, 1), start)
+    return inputs, targets
+
+
+def lag_features(Xs: np.ndarray, rows: np.ndarray, lags: int) -> np.ndarray:
+    """(N, lags * K) features of the rows: row r's last ``lags`` rows, newest first."""
+    idx = rows[:, None] - np.arange(lags)  # (N, lags)
+    return Xs[idx].reshape(len(rows), -1)
+
+
+def fit_ar_start(
     net: ALRNN,
+    layout: Layout,
     Xs: np.ndarray,
     Ys: np.ndarray,
-    window: int,
-    interval: int | None,
-    config: TrainConfig,
-    device: torch.device,
-    generator: torch.Generator,
-) -> History:
-    """Train ``net`` in place on the windows of one standardised table.
+    n_fit: int,
+    horizon: int,
+    lags: int | None = None,
+) -> int | None:
+    """Set ``net`` to a linear autoregression on the input lags; its lag count.
 
-    ``Xs`` (n, K) and ``Ys`` (n, O) are the standardised rows and their per-row
-    targets. Only the windows (about one copy of the table) and one mini-batch
-    graph are held at a time. ``net`` ends on the CPU. A fault (Ctrl-C,
-    divergence) is returned in ``History.fault``, with ``net`` rolled back to the
-    end of the last completed epoch.
+    The first ``lags * K`` linear units become a delay line holding the last
+    ``lags`` input rows (``C`` writes the row into the first block, ``W`` shifts
+    each block on by one), and the readout ``B, b`` is a ridge regression
+    (``RidgeCV``) of the next targets on those lags, fitted on rows ``< n_fit``.
+    The other units keep their initial weights and start unread (their columns
+    of ``B`` are zero), so the network starts as exactly that autoregression.
+    Without ``lags`` the count is chosen among :data:`AR_LAGS` by the mean
+    absolute error of the ``horizon``-step free run on the origins after
+    ``n_fit`` (the validation rows), or the largest that fits without them.
+    Returns None (and leaves ``net`` unchanged) when no linear unit is free for
+    the delay line.
     """
-    inputs, targets = make_training_windows(Xs, Ys, window)  # (N, T, K+1), (N, T, O)
-    dtype = next(net.parameters()).dtype
-    model = TeacherForced(net, interval, len(inputs)).to(device)
-    data = SequenceData(
-        X=torch.tensor(inputs, dtype=dtype, device=device),
-        lengths=None,
-        y=torch.tensor(targets, dtype=dtype, device=device),
-        lengths_cpu=None,
-    )
-    del inputs, targets  # the tensors hold the windows now
-    optimizer = _adam(model, config.learning_rate_init)
-    try:
-        history = train(model, optimizer, data, config, mse_loss, generator)
-    except DivergenceError as exc:  # the caller keeps what completed
-        history = exc.history
-    net.cpu()
-    return history
+    K = layout.n_inputs
+    most = min((net.n_hidden - net.n_nonlinear) // K, max(n_fit // 4, 1))
+    if most < 1:
+        return None
+    if lags is not None:
+        candidates = [min(lags, most)]
+    else:
+        candidates = sorted({c for c in AR_LAGS if c <= most} | {most})
+    val = origins(len(Xs), 1, horizon)
+    val = val[val >= n_fit - 1][:AR_MAX_ROWS]
+    if not len(val):  # nothing to choose by: the most lags (the ridge shrinks them)
+        candidates = candidates[-1:]
+    best = None
+    for L in candidates:
+        rows = np.arange(max(L - 1, n_fit - 1 - AR_MAX_ROWS), n_fit - 1)
+        if len(rows) < 2:
+            continue
+        ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(
+            lag_features(Xs, rows, L), Ys[rows + 1]
+        )
+        score = 0.0
+        if len(candidates) > 1 and len(val[val >= L - 1]):
+            score = _ar_free_run_error(
+                ridge, layout, Xs, Ys, val[val >= L - 1], L, horizon
+            )
+        if best is None or score < best[0]:
+            best = (score, L, ridge)
+    if best is None:
+        return None
+    _, L, ridge = best
+    D = L * K
+    dtype = net.B.dtype
+    with torch.no_grad():
+        net.W[:D] = 0.0
+        net.W[K:D, : D - K] = torch.eye(D - K, dtype=dtype)
+        net.C[:D] = 0.0
+        net.C[:K] = torch.eye(K, dtype=dtype)
+        net.h[:D] = 0.0
+        net.B.zero_()
+        net.B[:, :D] = torch.as_tensor(ridge.coef_.reshape(-1, D), dtype=dtype)
+        net.b.copy_(torch.as_tensor(np.atleast_1d(ridge.intercept_), dtype=dtype))
+    return L
 
 
-def run_states(
-    net: ALRNN, Xs: np.ndarray, z0: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Outputs (n, O) for each row of ``Xs`` (n, K) and the final state (M,).
+def _ar_free_run_error(ridge, layout, Xs, Ys, starts, L, H) -> float:
+    """Mean absolute error of the autoregression's H-step free runs from ``starts``."""
+    feats = lag_features(Xs, starts, L)  # (N, L * K)
+    K = layout.n_inputs
+    errors = []
+    for h in range(1, H + 1):
+        keep = starts + h < len(Xs)
+        if not keep.any():
+            break
+        starts, feats = starts[keep], feats[keep]
+        pred = ridge.predict(feats).reshape(len(starts), -1)  # (N, O)
+        errors.append(np.abs(pred - Ys[starts + h]).mean())
+        x = Xs[np.minimum(starts + h, len(Xs) - 1)].copy()  # (N, K) observed
+        if layout.feedback is not None:
+            x[:, list(layout.feedback)] = pred
+        feats = np.concatenate([x, feats[:, : (L - 1) * K]], axis=1)
+    return float(np.mean(errors)) if errors else np.inf
 
-    Runs in chunks of rows without gradients, carrying the state between chunks,
-    so memory stays bounded for long tables.
+
+def last_states(net: ALRNN, Xs: np.ndarray, context: int) -> np.ndarray:
+    """States (n, M) after the window of ``context`` rows ending at each row.
+
+    Rows with fewer than ``context`` rows before them start from zero at row 0.
+    """
+    n = len(Xs)
+    param = next(net.parameters())
+    states = np.empty((n, net.n_hidden), dtype=Xs.dtype)
+    with torch.no_grad(), flush_denormals():
+        head = min(context - 1, n)
+        if head:  # short windows: one run from row 0
+            X = torch.as_tensor(Xs[:head], dtype=param.dtype)[None]
+            states[:head] = net.latents(X)[0].numpy()
+        if n >= context:
+            view = np.lib.stride_tricks.sliding_window_view(Xs, context, axis=0)
+            for begin in range(0, len(view), _CHUNK):  # view: (n - L + 1, K, L)
+                block = view[begin : begin + _CHUNK].transpose(0, 2, 1)
+                X = torch.as_tensor(np.array(block, order="C"), dtype=param.dtype)
+                rows = slice(head + begin, head + begin + len(block))
+                states[rows] = net.latents(X, last=True).numpy()
+    return states
+
+
+def readout(net: ALRNN, states: np.ndarray) -> np.ndarray:
+    """Outputs (n, O) of states (n, M)."""
+    with torch.no_grad():
+        Z = torch.as_tensor(states, dtype=net.B.dtype)
+        return (Z @ net.B.T + net.b).numpy()
+
+
+def forecast_from(
+    net: ALRNN, layout: Layout, history: np.ndarray, future: np.ndarray, n_steps: int
+) -> np.ndarray:
+    """Forecasts (n_steps, O) after reading ``history`` (L, K) from the zero state.
+
+    ``future`` (n_steps - 1, K) holds the covariates of the rows that follow.
     """
     param = next(net.parameters())
-    z = None if z0 is None else torch.as_tensor(z0, dtype=param.dtype)[None]  # (1, M)
-    out = torch.empty(len(Xs), net.n_outputs, dtype=param.dtype)  # (n, O)
     with torch.no_grad(), flush_denormals():
-        for begin in range(0, len(Xs), _CHUNK):
-            rows = slice(begin, begin + _CHUNK)
-            chunk = torch.as_tensor(Xs[rows], dtype=param.dtype)  # (t, K)
-            Z = net.latents(chunk[None], z0=z)  # (1, t, M)
-            torch.addmm(net.b, Z[0], net.B.T, out=out[rows])  # (t, O)
-            z = Z[:, -1].clone()  # (1, M); lets Z's buffer go
-            del Z
-    return out.numpy(), z[0].numpy()  # needs at least one row
-
-
-def free_run(net: ALRNN, z: np.ndarray, n_steps: int) -> np.ndarray:
-    """Forecasts (n_steps, O) from state ``z`` (M,), each fed back as the next input."""
-    param = next(net.parameters())
-    state = torch.as_tensor(z, dtype=param.dtype)[None]  # (1, M)
-    outs = []
-    with torch.no_grad(), flush_denormals():
-        for i in range(n_steps):
-            out = state @ net.B.T + net.b  # (1, O)
-            outs.append(out[0])
-            if i + 1 < n_steps:  # feeding back needs O == K
-                state = net.step(state, out)  # (1, M)
-    return torch.stack(outs).numpy() if outs else np.zeros((0, net.n_outputs))
+        X = torch.as_tensor(history, dtype=param.dtype)[None]
+        z = net.latents(X, last=True)  # (1, M)
+        F = torch.as_tensor(future, dtype=param.dtype)[None]
+        return run_free(net, layout, z, F, n_steps)[0].numpy()
