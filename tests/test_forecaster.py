@@ -450,6 +450,18 @@ def test_predict_warns_when_the_state_diverges():
         f.predict(X)
 
 
+# Fault tests: no validation split and a constant rate, so that the epochs before
+# a fault equal a shorter fit; 400 rows give 400 - 10 - 3 + 1 origins per epoch.
+FAULT_PARAMS = {
+    **QUICK,
+    "early_stopping": False,
+    "batch_size": 16,
+    "init": "memory",
+    "learning_rate": "constant",
+}
+FAULT_BATCHES = -(-(400 - 10 - 3 + 1) // 16)  # mini-batches per epoch
+
+
 def _fault_on_loss_call(monkeypatch, n, make):
     """The ``n``-th training-loss call of the forecaster does ``make(loss)``."""
     import sk_alrnn.forecasting._forecaster as fm
@@ -473,14 +485,8 @@ def _interrupt(loss):
 def test_interrupt_keeps_the_completed_epochs(monkeypatch):
     """Ctrl-C after completed epochs: fitted with them, warned, re-raised."""
     series = noisy_sines(400)[0]
-    params = {
-        **QUICK,
-        "early_stopping": False,
-        "batch_size": 16,
-        "init": "memory",
-        "learning_rate": "constant",  # epochs 1-2 as in a 2-epoch fit
-    }
-    n_batches = -(-(400 - 10 - 3 + 1) // 16)  # origins per epoch / batch
+    params = FAULT_PARAMS
+    n_batches = FAULT_BATCHES
     _fault_on_loss_call(monkeypatch, 2 * n_batches + 1, _interrupt)  # epoch 3
     fc = ALRNNForecaster(**params)
     with pytest.warns(UserWarning, match="interrupted by the user after 2 epochs"):
@@ -505,14 +511,8 @@ def test_interrupt_in_the_first_epoch_leaves_the_forecaster_as_it_was(monkeypatc
 
 def test_divergence_keeps_the_completed_epochs_and_names_the_epoch(monkeypatch):
     series = noisy_sines(400)[0]
-    params = {
-        **QUICK,
-        "early_stopping": False,
-        "batch_size": 16,
-        "init": "memory",
-        "learning_rate": "constant",  # epochs 1-2 as in a 2-epoch fit
-    }
-    n_batches = -(-(400 - 10 - 3 + 1) // 16)
+    params = FAULT_PARAMS
+    n_batches = FAULT_BATCHES
     _fault_on_loss_call(monkeypatch, 2 * n_batches + 2, lambda loss: loss * np.nan)
     fc = ALRNNForecaster(**params)
     with pytest.raises(FloatingPointError, match="epoch 3"):

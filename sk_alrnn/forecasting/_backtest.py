@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import clone
 
+from sk_alrnn._validation import take_rows
+
 __all__ = ["backtest", "forecast_errors", "naive_forecast", "seasonal_naive_forecast"]
 
 
@@ -149,14 +151,15 @@ def backtest(
     starts = np.arange(n - test_size - 1, n - horizon, step)
     model, forecasts, truth = None, [], []
     for i, o in enumerate(starts):
+        history = take_rows(X, np.arange(o + 1))  # the table up to the origin
         if model is None or (every and i % every == 0):
-            model = clone(forecaster).fit(_rows(X, slice(0, o + 1)))
+            model = clone(forecaster).fit(history)
         cols = getattr(model, "target_columns_", None)
         cols = np.arange(values.shape[1]) if cols is None else cols
         future = None
         if len(cols) < values.shape[1]:
-            future = _rows(X, slice(o + 1, o + 1 + horizon))
-        out = model.forecast(horizon, _rows(X, slice(0, o + 1)), X_future=future)
+            future = take_rows(X, np.arange(o + 1, o + 1 + horizon))
+        out = model.forecast(horizon, history, X_future=future)
         forecasts.append(np.asarray(out, dtype=np.float64).reshape(horizon, -1))
         truth.append(values[o + 1 : o + 1 + horizon][:, cols])
     forecasts, truth = np.stack(forecasts), np.stack(truth)
@@ -168,7 +171,3 @@ def backtest(
     errors = forecast_errors(truth, forecasts, scale)
     errors.attrs["origins"] = starts
     return (errors, forecasts, truth) if return_forecasts else errors
-
-
-def _rows(X, rows: slice):
-    return X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]

@@ -318,6 +318,7 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
                 f"{self.n_hidden}; the number of ReLU units must lie in "
                 "[0, n_hidden]. Lower n_nonlinear or raise n_hidden."
             )
+        from_series = _is_series(X)
         X = _as_frame(X)
         check_columns(X, name)
         if y is not None:
@@ -328,7 +329,6 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
                     "forecast, but y was given as well. Pass either y or targets."
                 )
         table = X
-        self._from_series = bool(getattr(X, "attrs", {}).get("_sk_alrnn_series"))
         dtype = [np.float64, np.float32]
         if y is None:
             X = validate_data(self, X, dtype=dtype, ensure_all_finite=False)
@@ -348,7 +348,7 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
         if y is None:
             columns = self._target_positions(table, X.shape[1])
             self.target_columns_ = columns
-            self._single_output = self._from_series
+            self._single_output = from_series
             self._target_names = _names(table, columns)
             return X, X[:, columns]
         self.target_columns_ = None
@@ -861,13 +861,13 @@ def _names(table, columns):
     return None
 
 
+def _is_series(X) -> bool:
+    return hasattr(X, "to_frame") and getattr(X, "ndim", 2) == 1
+
+
 def _as_frame(X):
-    """A pandas Series as a one-column DataFrame (marked); anything else as is."""
-    if hasattr(X, "to_frame") and getattr(X, "ndim", 2) == 1:
-        frame = X.to_frame()
-        frame.attrs["_sk_alrnn_series"] = True
-        return frame
-    return X
+    """A pandas Series as a one-column DataFrame; anything else as is."""
+    return X.to_frame() if _is_series(X) else X
 
 
 def _fill_targets(X_future, cols):

@@ -18,8 +18,9 @@ def future_index(index, n_steps: int):
     Examples
     --------
     >>> import pandas as pd
-    >>> future_index(pd.date_range("2020-01-01", periods=3, freq="MS"), 2)
-    DatetimeIndex(['2020-04-01', '2020-05-01'], dtype='datetime64[ns]', freq='MS')
+    >>> months = future_index(pd.date_range("2020-01-01", periods=3, freq="MS"), 2)
+    >>> [str(d.date()) for d in months], months.freqstr
+    (['2020-04-01', '2020-05-01'], 'MS')
     >>> future_index(pd.RangeIndex(10, 20, 2), 2)
     RangeIndex(start=20, stop=24, step=2)
     """
