@@ -50,6 +50,7 @@ IMPROVING_SHARE = 0.02
 JUDGE_MIN_EPOCHS = 10  # a fit cut off before this many epochs counts as improving
 ADAPTIVE_FACTOR = 0.5  # "adaptive": the learning rate is halved on a plateau ...
 ADAPTIVE_MIN = 1e-2  # ... down to this share of learning_rate_init
+EVAL_STEPS = 2**14  # rows x time steps per forward call when evaluating
 COSINE_MIN = 1e-2  # "cosine": the learning rate ends at this share of the initial
 
 
@@ -285,9 +286,26 @@ def copy_state(obj, device: str | torch.device | None = None):
     return obj
 
 
-def _predict(module: nn.Module, data: SequenceData, sequence: bool) -> Tensor:
+def predict_chunked(
+    module: nn.Module, data: SequenceData, sequence: bool, chunk: int | None = None
+) -> Tensor:
+    """``module``'s outputs for all of ``data``, ``chunk`` rows per call, no gradients.
+
+    Bounds the memory of evaluation (a forward pass holds the latents of all
+    rows it is given) for large validation and training sets. The default
+    chunk holds about :data:`EVAL_STEPS` time steps.
+    """
+    if chunk is None:
+        chunk = max(1, EVAL_STEPS // max(1, data.X.shape[1]))
     with torch.no_grad():
-        return module(data.X, data.lengths, sequence=sequence)
+        parts = [
+            module(part.X, part.lengths, sequence=sequence)
+            for part in (
+                data.rows(slice(begin, begin + chunk))
+                for begin in range(0, len(data), chunk)
+            )
+        ]
+    return torch.cat(parts) if len(parts) != 1 else parts[0]
 
 
 def _all_finite(module: nn.Module) -> bool:
@@ -455,7 +473,7 @@ def _run_epoch(module, optimizer, data, config, loss_fn, epoch, generator) -> fl
 def _evaluate(module, data, config, eval_fn) -> tuple[float, float]:
     """(loss, score) of ``module`` on held-out ``data``, without gradients."""
     module.eval()
-    out = _predict(module, data, config.sequence)
+    out = predict_chunked(module, data, config.sequence)
     mask = data.mask() if config.sequence else None
     loss, score = eval_fn(out, data.y, mask)
     module.train()
@@ -554,11 +572,6 @@ def _diverged(config: TrainConfig, what: str) -> DivergenceError:
 
 def _outputs_finite(module: nn.Module, data: SequenceData, config: TrainConfig) -> bool:
     """One forward pass over the training data, in chunks, without gradients."""
-    chunk = max(config.batch_size, 1024)
-    flags = []
-    with torch.no_grad():
-        for begin in range(0, len(data), chunk):
-            part = data.rows(slice(begin, begin + chunk))
-            out = module(part.X, part.lengths, sequence=config.sequence)
-            flags.append(torch.isfinite(out).all())
-    return bool(torch.stack(flags).all())
+    chunk = max(config.batch_size, EVAL_STEPS // max(1, data.X.shape[1]))
+    out = predict_chunked(module, data, config.sequence, chunk)
+    return bool(torch.isfinite(out).all())

@@ -16,7 +16,7 @@ from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_sco
 
 from sk_alrnn.datasets import make_lorenz63
 from sk_alrnn.forecasting import ALRNNForecaster, backtest, forecast_errors
-from sk_alrnn.forecasting._forecaster_train import last_states
+from sk_alrnn.forecasting._forecaster_train import one_step_outputs
 from sk_alrnn.forecasting._index import future_index
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -155,14 +155,15 @@ def test_predict_is_the_one_step_forecast_of_each_row():
     assert np.isnan(warm[:10]).all() and np.isfinite(warm[10:]).all()
 
 
-def test_last_states_match_windowed_runs():
+def test_one_step_outputs_match_windowed_runs():
     net = ALRNNForecaster(**QUICK).fit(noisy_sines(100)[0]).module_
     Xs = np.random.RandomState(1).normal(size=(30, 2))
-    states = last_states(net, Xs, 5)
+    outputs = one_step_outputs(net, Xs, 5)
     with torch.no_grad():
         for t in (0, 3, 4, 17, 29):
             X = torch.as_tensor(Xs[max(0, t - 4) : t + 1])[None]
-            np.testing.assert_allclose(states[t], net.latents(X)[0, -1].numpy())
+            z = net.latents(X)[0, -1]
+            np.testing.assert_allclose(outputs[t], (net.B @ z + net.b).numpy())
 
 
 def test_covariates_need_x_future_and_are_read():

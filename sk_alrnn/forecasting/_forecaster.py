@@ -27,6 +27,7 @@ from sk_alrnn._training import (
     SequenceData,
     TrainConfig,
     copy_state,
+    predict_chunked,
     resolve_device,
     resolve_patience,
     train,
@@ -495,8 +496,8 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
         self._tail = Xs[-L:].copy()  # what forecast() and context="carry" read
         self.calibration_residuals_ = None
         if validation is not None:
-            with torch.no_grad():
-                out = model(validation.X).numpy() * self._y_scale + self._y_mean
+            out = predict_chunked(model, validation, True).numpy()
+            out = out * self._y_scale + self._y_mean
             truth = validation.y.numpy() * self._y_scale + self._y_mean
             self.calibration_residuals_ = np.abs(out - truth)  # (N, H, O)
         self.loss_curve_ = list(history.loss_curve)
@@ -600,8 +601,7 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
             )
         prefix = self._tail[1:] if self.context == "carry" else self._tail[:0]
         full = np.concatenate([prefix, Xs])
-        states = _ft.last_states(self.module_, full, self.window_)[len(prefix) :]
-        out = _ft.readout(self.module_, states)
+        out = _ft.one_step_outputs(self.module_, full, self.window_)[len(prefix) :]
         self._warn_if_exploding(out)
         y_pred = self._unscale(out)
         if self.context == "warmup":
@@ -844,10 +844,9 @@ def _mse_and_score(out, y, mask):
 
 
 def _loss(model, data: SequenceData) -> float:
-    with torch.no_grad():
-        model.eval()
-        loss = float(((model(data.X) - data.y) ** 2).mean())
-        model.train()
+    model.eval()
+    loss = float(((predict_chunked(model, data, True) - data.y) ** 2).mean())
+    model.train()
     return loss
 
 

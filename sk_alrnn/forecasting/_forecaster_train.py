@@ -24,8 +24,8 @@ from torch import Tensor, nn
 from sk_alrnn._kernels.fpenv import flush_denormals
 from sk_alrnn._model import ALRNN
 
-_CHUNK = 4096  # windows per forward call at predict time (bounds memory)
-AR_MAX_ROWS = 20_000  # the AR start's ridge fits read at most the last this many
+_CHUNK = 256  # windows per forward call at predict time (bounds memory)
+AR_MAX_ROWS = 5_000  # the AR start's ridge fits read at most the last this many
 AR_LAGS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)  # lag counts the AR start tries
 RIDGE_ALPHAS = np.logspace(-4, 2, 13)
 
@@ -215,34 +215,30 @@ def _ar_free_run_error(ridge, layout, Xs, Ys, starts, L, H) -> float:
     return float(np.mean(errors)) if errors else np.inf
 
 
-def last_states(net: ALRNN, Xs: np.ndarray, context: int) -> np.ndarray:
-    """States (n, M) after the window of ``context`` rows ending at each row.
+def one_step_outputs(net: ALRNN, Xs: np.ndarray, context: int) -> np.ndarray:
+    """Outputs (n, O) of the state after the ``context`` rows ending at each row.
 
     Rows with fewer than ``context`` rows before them start from zero at row 0.
+    The states are read out chunk by chunk, so memory stays about one chunk of
+    windows, whatever the length of ``Xs``.
     """
     n = len(Xs)
     param = next(net.parameters())
-    states = np.empty((n, net.n_hidden), dtype=Xs.dtype)
+    out = torch.empty(n, net.n_outputs, dtype=param.dtype)  # (n, O)
     with torch.no_grad(), flush_denormals():
         head = min(context - 1, n)
         if head:  # short windows: one run from row 0
             X = torch.as_tensor(Xs[:head], dtype=param.dtype)[None]
-            states[:head] = net.latents(X)[0].numpy()
+            torch.addmm(net.b, net.latents(X)[0], net.B.T, out=out[:head])
         if n >= context:
             view = np.lib.stride_tricks.sliding_window_view(Xs, context, axis=0)
             for begin in range(0, len(view), _CHUNK):  # view: (n - L + 1, K, L)
                 block = view[begin : begin + _CHUNK].transpose(0, 2, 1)
                 X = torch.as_tensor(np.array(block, order="C"), dtype=param.dtype)
                 rows = slice(head + begin, head + begin + len(block))
-                states[rows] = net.latents(X, last=True).numpy()
-    return states
-
-
-def readout(net: ALRNN, states: np.ndarray) -> np.ndarray:
-    """Outputs (n, O) of states (n, M)."""
-    with torch.no_grad():
-        Z = torch.as_tensor(states, dtype=net.B.dtype)
-        return (Z @ net.B.T + net.b).numpy()
+                z = net.latents(X, last=True)  # (chunk, M)
+                torch.addmm(net.b, z, net.B.T, out=out[rows])
+    return out.numpy()
 
 
 def forecast_from(
