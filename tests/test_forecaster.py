@@ -259,6 +259,22 @@ def test_backtest_metrics_and_refits():
         backtest(f, X, test_size=3, horizon=3)
 
 
+def test_backtest_reports_interval_coverage_and_width():
+    X = ar2(300)
+    f = ALRNNForecaster(**QUICK)
+    errors = backtest(f, X, test_size=60, horizon=3, step=3, interval=0.8)
+    assert list(errors.columns)[-2:] == ["coverage", "width"]
+    model = f.fit(X[:240])
+    hits, widths = [], []
+    for o in errors.attrs["origins"]:
+        _, low, up = model.forecast(3, X[: o + 1], interval=0.8)
+        truth = X[o + 1 : o + 4]
+        hits.append((low <= truth) & (truth <= up))
+        widths.append(up - low)
+    np.testing.assert_allclose(errors["coverage"], np.mean(hits, axis=(0, 2)))
+    np.testing.assert_allclose(errors["width"], np.mean(widths, axis=(0, 2)))
+
+
 def test_forecast_errors_values():
     truth = np.array([[1.0, 2.0]])
     errors = forecast_errors(truth, truth + np.array([[1.0, -2.0]]), scale=2.0)

@@ -87,6 +87,7 @@ def backtest(
     step=1,
     refit=False,
     season=None,
+    interval=None,
     return_forecasts=False,
 ):
     """Rolling-origin evaluation: forecast ``horizon`` rows from every origin.
@@ -116,6 +117,10 @@ def backtest(
         up to the origin every k origins (True means 1).
     season : int, optional
         Season length for MASE's scale (seasonal naive); None: naive (1).
+    interval : float in (0, 1), optional
+        Also forecast intervals of this nominal coverage
+        (``forecast(..., interval=interval)``) and report per horizon their
+        ``coverage`` (the share of true values inside) and mean ``width``.
     return_forecasts : bool, default=False
         Also return the forecasts and the truth, each (N, H, O).
 
@@ -123,7 +128,8 @@ def backtest(
     -------
     errors : DataFrame
         Per-horizon ``mae``, ``rmse``, ``mase``, ``smape``
-        (:func:`forecast_errors`), with ``attrs["origins"]`` the origin rows.
+        (:func:`forecast_errors`; with ``interval`` also ``coverage`` and
+        ``width``), with ``attrs["origins"]`` the origin rows.
     forecasts, truth : ndarray of shape (N, H, O)
         Only with ``return_forecasts``.
 
@@ -149,7 +155,7 @@ def backtest(
         )
     every = 1 if refit is True else int(refit)
     starts = np.arange(n - test_size - 1, n - horizon, step)
-    model, forecasts, truth = None, [], []
+    model, forecasts, truth, bounds = None, [], [], []
     for i, o in enumerate(starts):
         history = take_rows(X, np.arange(o + 1))  # the table up to the origin
         if model is None or (every and i % every == 0):
@@ -159,7 +165,13 @@ def backtest(
         future = None
         if len(cols) < values.shape[1]:
             future = take_rows(X, np.arange(o + 1, o + 1 + horizon))
-        out = model.forecast(horizon, history, X_future=future)
+        if interval is None:
+            out = model.forecast(horizon, history, X_future=future)
+        else:
+            out, *band = model.forecast(
+                horizon, history, X_future=future, interval=interval
+            )
+            bounds.append([np.asarray(b, dtype=np.float64) for b in band])
         forecasts.append(np.asarray(out, dtype=np.float64).reshape(horizon, -1))
         truth.append(values[o + 1 : o + 1 + horizon][:, cols])
     forecasts, truth = np.stack(forecasts), np.stack(truth)
@@ -169,5 +181,11 @@ def backtest(
         np.abs(train[lag:] - train[:-lag]).mean(axis=0) if len(train) > lag else None
     )
     errors = forecast_errors(truth, forecasts, scale)
+    if interval is not None:
+        lower = np.stack([b[0].reshape(horizon, -1) for b in bounds])
+        upper = np.stack([b[1].reshape(horizon, -1) for b in bounds])
+        inside = (lower <= truth) & (truth <= upper)  # (N, H, O)
+        errors["coverage"] = inside.mean(axis=(0, 2))
+        errors["width"] = (upper - lower).mean(axis=(0, 2))
     errors.attrs["origins"] = starts
     return (errors, forecasts, truth) if return_forecasts else errors
