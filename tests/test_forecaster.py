@@ -130,6 +130,38 @@ def test_training_moves_the_weights_and_keeps_the_best_validation_epoch():
     assert f.calibration_residuals_.shape[1:] == (3, 2)
 
 
+def test_a_table_too_short_to_validate_keeps_the_start_untrained():
+    X = ar2(60)
+    with pytest.warns(UserWarning, match="too few origins to validate"):
+        f = ALRNNForecaster(window=10, random_state=0).fit(X)
+    assert f.start_kept_ and f.n_iter_ == 0 and f.stop_reason_ == "unvalidated"
+    assert f.calibration_residuals_ is None
+    trained = ALRNNForecaster(
+        window=10, max_iter=3, early_stopping=False, random_state=0
+    ).fit(X)
+    assert trained.n_iter_ == 3 and not trained.start_kept_
+
+
+def test_training_must_clearly_beat_the_start():
+    from sk_alrnn.forecasting._forecaster import _beats_start
+
+    rng = np.random.default_rng(0)
+    start = 1.0 + 0.1 * rng.random(48)
+    assert _beats_start(start, 0.5 * start, horizon=12)  # 4 blocks, a clear gain
+    assert not _beats_start(start, 0.97 * start, horizon=12)  # under the 5 % margin
+    assert not _beats_start(start[:20], 0.5 * start[:20], horizon=12)  # one block
+    noisy = start - 0.2 + rng.normal(0, 3.0, 48)  # a mean gain, but mostly noise
+    assert not _beats_start(start, noisy, horizon=12)
+
+
+def test_a_seasonal_start_reads_at_least_a_season_of_lags():
+    rng = np.random.default_rng(0)
+    t = np.arange(480)
+    X = (np.sin(2 * np.pi * t / 12) + 0.3 * rng.normal(size=480))[:, None]
+    f = ALRNNForecaster(max_iter=1, random_state=0).fit(X)
+    assert f.ar_lags_ > 12
+
+
 # -- the forecasting contract --
 def test_forecast_reads_the_last_window_rows_only():
     X, _ = noisy_sines(400)

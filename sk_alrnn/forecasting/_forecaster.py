@@ -24,6 +24,7 @@ from sk_alrnn._model import ALRNN
 from sk_alrnn._params import ALRNNParams
 from sk_alrnn._training import (
     DivergenceError,
+    History,
     SequenceData,
     TrainConfig,
     copy_state,
@@ -42,6 +43,7 @@ from sk_alrnn._validation import (
     check_table,
 )
 from sk_alrnn.forecasting import _forecaster_train as _ft
+from sk_alrnn.forecasting._baselines import infer_season
 from sk_alrnn.forecasting._index import wrap_like
 
 # The sequence estimators' parameters that a single table has no use for.
@@ -52,6 +54,7 @@ WINDOW_SHARE = 3  # ... and at most a third of the table
 # Training replaces the autoregressive start only when its best epoch beats the
 # start's validation loss by this share: a few validation origins are noisy.
 START_MARGIN = 0.05
+START_T = 2.0  # ... and by this many standard errors (see _beats_start)
 
 
 class ALRNNForecaster(RegressorMixin, BaseEstimator):
@@ -169,7 +172,8 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
     best_loss_ : float
         Lowest training loss.
     stop_reason_ : str
-        "converged", "plateau", "max_iter" or "interrupted".
+        "converged", "plateau", "max_iter", "interrupted", or "unvalidated"
+        (too short to validate: the autoregressive start, untrained).
     n_features_in_ : int
         Columns of X.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -433,7 +437,8 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
             )  # fmt: skip
             lags = None
             if self.init == "ar":
-                lags = _ft.fit_ar_start(net, layout, Xs, Ys, n_fit, H)
+                season = infer_season(Ys[:n_fit])  # from the values, not the index
+                lags = _ft.fit_ar_start(net, layout, Xs, Ys, n_fit, H, season=season)
         device = resolve_device(self.device)
         model = _ft.HorizonNet(net, layout, L, H).to(device)
 
@@ -447,7 +452,7 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
         train_data = data(fit_origins)
         validation = data(val_origins) if val_origins is not None else None
         start_state = copy_state(model.state_dict())
-        start_loss = _loss(model, validation) if validation is not None else None
+        start_losses = None if validation is None else _origin_losses(model, validation)
         config = TrainConfig(
             max_iter=self.max_iter,
             batch_size=min(self.batch_size, len(fit_origins)),
@@ -461,14 +466,32 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
             name=name,
             learning_rate=self.learning_rate,
         )
+        # too short to validate, with a fitted start: training could only be
+        # trusted blindly, so the start (fitted on all rows already) is the model
+        unvalidated = (
+            validation is None and self.early_stopping == "auto" and lags is not None
+        )
         optimizer = _adam(model, self.learning_rate_init)
-        try:
-            history = train(
-                model, optimizer, train_data, config, _mse, generator,
-                validation=validation, eval_fn=_mse_and_score,
-            )  # fmt: skip
-        except DivergenceError as exc:  # the completed epochs are kept
-            history = exc.history
+        if unvalidated and not warm:
+            history = History(stop_reason="unvalidated")
+            warnings.warn(
+                f"{name}: the table's {n} rows leave too few origins to validate "
+                f"training (window={L}, horizon={H}: at least "
+                f"{2 * MIN_ORIGINS} training and {MIN_ORIGINS} validation origins "
+                "are needed), so the model is the linear autoregressive start "
+                "(start_kept_=True), untrained. Pass early_stopping=False to "
+                "train without validation, or lower window or horizon.",
+                UserWarning,
+                stacklevel=3,
+            )
+        else:
+            try:
+                history = train(
+                    model, optimizer, train_data, config, _mse, generator,
+                    validation=validation, eval_fn=_mse_and_score,
+                )  # fmt: skip
+            except DivergenceError as exc:  # the completed epochs are kept
+                history = exc.history
         model.cpu()
         fault = history.fault
         if fault is not None and not history.loss_curve:
@@ -482,24 +505,26 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
                 )
             raise fault
         keep_start = (
-            start_loss is not None
+            start_losses is not None
             and lags is not None
             and not warm
-            and history.best_monitored > (1 - START_MARGIN) * start_loss
+            and not _beats_start(start_losses, _origin_losses(model, validation), H)
         )
-        if keep_start:  # no epoch beat the linear start: refit it on all rows
-            model.load_state_dict(start_state)
+        keep_start = keep_start or (unvalidated and not warm)
+        self.calibration_residuals_ = None
+        if validation is not None:
+            if keep_start:  # calibrate the start fitted without the validation rows
+                model.load_state_dict(start_state)
+            out = predict_chunked(model, validation, True).numpy()
+            out = out * self._y_scale + self._y_mean
+            truth = validation.y.numpy() * self._y_scale + self._y_mean
+            self.calibration_residuals_ = np.abs(out - truth)  # (N, H, O)
+        if keep_start and validation is not None:  # refit the start on all rows
             _ft.fit_ar_start(net, layout, Xs, Ys, n, H, lags=lags)
         self.module_ = net
         self.ar_lags_ = lags
         self.start_kept_ = bool(keep_start)
         self._tail = Xs[-L:].copy()  # what forecast() and context="carry" read
-        self.calibration_residuals_ = None
-        if validation is not None:
-            out = predict_chunked(model, validation, True).numpy()
-            out = out * self._y_scale + self._y_mean
-            truth = validation.y.numpy() * self._y_scale + self._y_mean
-            self.calibration_residuals_ = np.abs(out - truth)  # (N, H, O)
         self.loss_curve_ = list(history.loss_curve)
         self.validation_loss_curve_ = list(history.validation_losses)
         self.n_iter_ = len(self.loss_curve_)
@@ -843,11 +868,33 @@ def _mse_and_score(out, y, mask):
     return loss, -loss
 
 
-def _loss(model, data: SequenceData) -> float:
+def _origin_losses(model, data: SequenceData) -> np.ndarray:
+    """(N,) mean squared error of each origin's forecasts."""
     model.eval()
-    loss = float(((predict_chunked(model, data, True) - data.y) ** 2).mean())
+    err = (predict_chunked(model, data, True) - data.y) ** 2  # (N, H, O)
     model.train()
-    return loss
+    return err.mean(dim=(1, 2)).double().numpy()
+
+
+def _beats_start(start: np.ndarray, trained: np.ndarray, horizon: int) -> bool:
+    """Whether the trained model's validation losses clearly beat the start's.
+
+    Clearly: by more than :data:`START_MARGIN` of the start's loss, and by more
+    than :data:`START_T` standard errors of the mean difference, computed over
+    blocks of ``horizon`` consecutive origins (neighbouring origins share
+    targets, so single origins are not independent). Fewer than two blocks
+    cannot show a gain: the start stays.
+    """
+    gain = start - trained  # (N,)
+    mean = float(gain.mean())
+    if mean <= START_MARGIN * float(start.mean()):
+        return False
+    n_blocks = len(gain) // horizon
+    if n_blocks < 2:
+        return False  # too few blocks to tell a real gain from chance
+    blocks = gain[: n_blocks * horizon].reshape(n_blocks, horizon).mean(axis=1)
+    se = float(blocks.std(ddof=1)) / math.sqrt(n_blocks)
+    return mean > START_T * se
 
 
 def _names(table, columns):

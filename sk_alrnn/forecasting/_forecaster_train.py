@@ -28,6 +28,8 @@ _CHUNK = 256  # windows per forward call at predict time (bounds memory)
 AR_MAX_ROWS = 5_000  # the AR start's ridge fits read at most the last this many
 AR_LAGS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)  # lag counts the AR start tries
 RIDGE_ALPHAS = np.logspace(-4, 2, 13)
+AR_FOLDS = 3  # rolling folds that choose the AR start's lag count
+MIN_BLOCK_ORIGINS = 4  # a fold block without validation rows holds at least 5 origins
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ def fit_ar_start(
     n_fit: int,
     horizon: int,
     lags: int | None = None,
+    season: int | None = None,
 ) -> int | None:
     """Set ``net`` to a linear autoregression on the input lags; its lag count.
 
@@ -147,41 +150,51 @@ def fit_ar_start(
     The other units keep their initial weights and start unread (their columns
     of ``B`` are zero), so the network starts as exactly that autoregression.
     Without ``lags`` the count is chosen among :data:`AR_LAGS` by the mean
-    absolute error of the ``horizon``-step free run on the origins after
-    ``n_fit`` (the validation rows), or the largest that fits without them.
+    absolute error of ``horizon``-step free runs, summed over rolling folds: the
+    origins after ``n_fit`` (the validation rows), and up to
+    :data:`AR_FOLDS` - 1 earlier blocks of as many rows, each scored by a ridge
+    fitted on the rows before it (one small validation block alone picks lags
+    by chance). Without validation rows the folds are :data:`AR_FOLDS` blocks at
+    the end of the training rows; too short for any: the most lags.
+    With a ``season`` (rows per cycle), only counts above it are tried.
     Returns None (and leaves ``net`` unchanged) when no linear unit is free for
     the delay line.
     """
     K = layout.n_inputs
-    most = min((net.n_hidden - net.n_nonlinear) // K, max(n_fit // 4, 1))
+    most = min((net.n_hidden - net.n_nonlinear) // K, max(n_fit // 6, 1))
     if most < 1:
         return None
     if lags is not None:
         candidates = [min(lags, most)]
     else:
         candidates = sorted({c for c in AR_LAGS if c <= most} | {most})
-    val = origins(len(Xs), 1, horizon)
-    val = val[val >= n_fit - 1][:AR_MAX_ROWS]
-    if not len(val):  # nothing to choose by: the most lags (the ridge shrinks them)
+        if season and season < most:  # a season needs a full season of lags
+            candidates = [c for c in candidates if c > season]
+    block = len(Xs) - n_fit  # validation rows
+    if block > horizon:  # the validation block, then earlier ones as long
+        cuts = [n_fit - k * block for k in range(AR_FOLDS)]
+    else:  # no validation rows: blocks at the end of the training rows
+        block = max(horizon + MIN_BLOCK_ORIGINS, n_fit // 5)
+        cuts = [n_fit - k * block for k in range(1, AR_FOLDS + 1)]
+    cuts = [c for c in cuts if c >= 2 * most + horizon]  # room to fit before it
+    if not cuts:  # nothing to choose by: the most lags (the ridge shrinks them)
         candidates = candidates[-1:]
     best = None
-    for L in candidates:
-        rows = np.arange(max(L - 1, n_fit - 1 - AR_MAX_ROWS), n_fit - 1)
-        if len(rows) < 2:
-            continue
-        ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(
-            lag_features(Xs, rows, L), Ys[rows + 1]
-        )
-        score = 0.0
-        if len(candidates) > 1 and len(val[val >= L - 1]):
-            score = _ar_free_run_error(
-                ridge, layout, Xs, Ys, val[val >= L - 1], L, horizon
+    for L in candidates:  # the same folds for every candidate: paired scores
+        scores = [
+            _ar_free_run_error(
+                _ar_ridge(Xs, Ys, L, cut), layout, Xs, Ys,
+                _block_origins(cut, block, len(Xs), horizon), L, horizon,
             )
+            for cut in (cuts if len(candidates) > 1 else [])
+        ]  # fmt: skip
+        score = float(np.mean(scores)) if scores else 0.0
         if best is None or score < best[0]:
-            best = (score, L, ridge)
-    if best is None:
+            best = (score, L)
+    L = best[1]
+    ridge = _ar_ridge(Xs, Ys, L, n_fit)
+    if ridge is None:
         return None
-    _, L, ridge = best
     D = L * K
     dtype = net.B.dtype
     with torch.no_grad():
@@ -194,6 +207,20 @@ def fit_ar_start(
         net.B[:, :D] = torch.as_tensor(ridge.coef_.reshape(-1, D), dtype=dtype)
         net.b.copy_(torch.as_tensor(np.atleast_1d(ridge.intercept_), dtype=dtype))
     return L
+
+
+def _block_origins(cut: int, block: int, n: int, horizon: int) -> np.ndarray:
+    """Origins whose targets lie in rows ``cut .. cut + block - 1`` (< n)."""
+    ends = origins(min(cut + block, n), 1, horizon)
+    return ends[ends >= cut - 1][:AR_MAX_ROWS]
+
+
+def _ar_ridge(Xs, Ys, L: int, cut: int):
+    """RidgeCV of the next targets on ``L`` input lags, fitted on rows ``< cut``."""
+    rows = np.arange(max(L - 1, cut - 1 - AR_MAX_ROWS), cut - 1)
+    if len(rows) < 2:
+        return None
+    return RidgeCV(alphas=RIDGE_ALPHAS).fit(lag_features(Xs, rows, L), Ys[rows + 1])
 
 
 def _ar_free_run_error(ridge, layout, Xs, Ys, starts, L, H) -> float:
