@@ -248,3 +248,18 @@ ROWS_ARE_TIME = (
 )
 def test_sklearn_checks(estimator, check):
     check(estimator)
+
+
+def test_make_windows_returns_the_origin_of_each_window():
+    import pandas as pd
+
+    index = pd.date_range("2020-01-01", periods=10, freq="D")
+    frame = pd.DataFrame({"a": np.arange(10.0), "b": np.ones(10)}, index=index)
+    X, y, origins = make_windows(frame, 3, horizon=2, target="a", return_index=True)
+    assert isinstance(origins, pd.DatetimeIndex) and len(origins) == len(X) == 6
+    assert origins[0] == index[2] and origins[-1] == index[7]
+    for i, origin in enumerate(origins):  # the window ends at its origin
+        assert X[i, -1, 0] == frame.loc[origin, "a"]
+        assert y[i, 0] == frame["a"].iloc[index.get_loc(origin) + 1]
+    _, _, positions = make_windows(np.arange(10.0), 4, return_index=True)
+    assert positions.tolist() == list(range(3, 10 - 1))

@@ -132,7 +132,7 @@ def _target_columns(target, columns: list | None, n_columns: int) -> list[int]:
     return positions
 
 
-def make_windows(table, window, horizon=1, target=None):
+def make_windows(table, window, horizon=1, target=None, *, return_index=False):
     """Cut a time-series table into windows and the values that follow them.
 
     Window ``i`` holds rows ``i .. i+window-1`` of the table (all columns); its
@@ -158,6 +158,8 @@ def make_windows(table, window, horizon=1, target=None):
         The columns to predict: None for all of them, a column name (DataFrame)
         or integer position, or a list of these. A DataFrame's column names are
         looked up first, so with integer column names an integer is a name.
+    return_index : bool, default=False
+        Also return the forecast origin of each window (its last row).
 
     Returns
     -------
@@ -170,6 +172,10 @@ def make_windows(table, window, horizon=1, target=None):
         column ``k * n_targets + j`` is target ``j`` at ``k + 1`` steps ahead:
         all targets one step ahead first, then two steps ahead, and so on, so
         ``y.reshape(n_windows, horizon, n_targets)`` separates them.
+    origins : pandas Index or ndarray of shape (n_windows,)
+        Only with ``return_index``: the label of each window's last row in the
+        table's index (a DataFrame's or Series' index), or its position for an
+        array: ``origins[i]`` is row ``i + window - 1``.
 
     Raises
     ------
@@ -197,6 +203,9 @@ def make_windows(table, window, horizon=1, target=None):
     >>> X, y = make_windows(table, window=3, horizon=2)  # both columns, 2 steps
     >>> y[0]  # (col 0, col 1) at row 3, then at row 4
     array([6., 7., 8., 9.])
+    >>> _, _, origins = make_windows(table, window=3, return_index=True)
+    >>> origins.tolist()  # the last row of each window
+    [2, 3, 4]
     """
     for name, value in (("window", window), ("horizon", horizon)):
         if not isinstance(value, numbers.Integral) or isinstance(value, bool):
@@ -225,7 +234,13 @@ def make_windows(table, window, horizon=1, target=None):
     y = ahead.transpose(0, 2, 1).reshape(n_windows, horizon * len(positions))
     if horizon == 1 and len(positions) == 1 and not _is_list(target):
         y = y[:, 0]  # (n,)
-    return X, np.ascontiguousarray(y)
+    y = np.ascontiguousarray(y)
+    if not return_index:
+        return X, y
+    index = getattr(table, "index", None)
+    rows = slice(window - 1, window - 1 + n_windows)
+    origins = np.arange(n_rows)[rows] if index is None else index[rows]
+    return X, y, origins
 
 
 class SequenceWindower(TransformerMixin, BaseEstimator):
