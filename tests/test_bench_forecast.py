@@ -13,6 +13,7 @@ SCRIPT = Path(__file__).parents[1] / "benchmarks" / "bench_forecast.py"
 @pytest.fixture(scope="module")
 def bench():
     pytest.importorskip("statsmodels")
+    pytest.importorskip("pandas")
     spec = importlib.util.spec_from_file_location("bench_forecast", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -22,35 +23,49 @@ def bench():
 def test_tiny_run_writes_json_and_markdown(bench, tmp_path, capsys):
     out, markdown = tmp_path / "bench.json", tmp_path / "bench.md"
     argv = [
-        "--n-splits", "2", "--test-size", "6", "--max-iter", "1",
-        "--n-hidden", "4", "--n-nonlinear", "0,4",
-        "--lorenz-train", "120", "--lorenz-steps", "100",
+        "--quick", "--series", "nile,unemp", "--max-iter", "2",
+        "--lorenz-train", "300", "--lorenz-steps", "100", "--timing-rows", "0",
         "--out", str(out), "--markdown", str(markdown),
     ]  # fmt: skip
     assert bench.main(argv) == 0
     document = json.loads(out.read_text())
-    methods = [row["method"] for row in document["co2"]]
-    assert methods[:3] == ["seasonal naive", "Ridge on lags", "MLPRegressor on lags"]
-    assert "ALRNNRegressor P=0" in methods and "ALRNNRegressor P=4" in methods
-    if bench.forecaster_ready():
-        assert "ALRNNForecaster P=4" in methods
-    for row in document["co2"]:
-        assert set(row["mae"]) == {"1", "3", "6", "12"}
-        assert all(np.isfinite(v) and v >= 0 for v in row["mae"].values())
-        assert all(row["rmse"][h] >= row["mae"][h] - 1e-12 for h in row["mae"])
+    rows = {row["series"]: row for row in document["series"]}
+    assert set(rows) == {"nile", "unemp"}
+    for row in rows.values():
+        assert set(row["mae"]) == {"naive", "seasonal naive", "Ridge on lags"}
+        scores = [*row["mae"].values(), *row["forecaster_mae"]]
+        assert all(np.isfinite(v) and v >= 0 for v in scores)
+        assert row["horizon"] == min(12, row["test_rows"] // 2)
+        assert len(row["forecaster_mae"]) == 1  # --quick: one seed
+    assert rows["unemp"]["season"] in (None, 4)  # quarterly
+    assert 0.0 <= np.nanmean(rows["unemp"]["coverage"]) <= 1.0
+    summary = document["summary"]
+    assert summary["geomean_ratio_to_ridge"] > 0
+    assert isinstance(summary["beats_naive_on_all"], bool)
     lorenz = {row["method"]: row for row in document["lorenz"]}
-    assert any(name.startswith("true trajectory") for name in lorenz)
-    assert "linear autoregression (Ridge)" in lorenz
-    assert "ALRNNRegressor P=4, window 4" in lorenz
-    assert "| Ridge on lags |" in markdown.read_text()
-    assert "MAE h=12" in capsys.readouterr().out
+    assert "true trajectory, other start (floor)" in lorenz
+    assert "linear autoregression (LagRidgeForecaster)" in lorenz
+    assert "ALRNNForecaster() seed 0" in lorenz
+    assert document["timing"] is None
+    text = markdown.read_text()
+    assert "| nile |" in text and "| unemp |" in text and "ratio to Ridge" in text
+    assert "CPU:" in capsys.readouterr().out
 
 
-def test_co2_is_monthly_and_complete(bench):
-    series = bench.load_co2()
-    assert series.shape == (526,)
-    assert np.all(np.isfinite(series))
-    assert 310 < series.min() < series.max() < 380
+@pytest.mark.parametrize(
+    "name, rows",
+    [("co2", 526), ("elnino", 732), ("nile", 100), ("sunspots", 309), ("infl", 203)],
+)
+def test_bundled_series_are_complete(bench, name, rows):
+    series = bench.load_series(name)
+    assert series.shape == (rows,)
+    assert np.all(np.isfinite(series.to_numpy()))
+    assert series.index.is_monotonic_increasing
+
+
+def test_unknown_series_is_refused(bench):
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--series", "co2,nope"])
 
 
 def test_distances_separate_a_copy_from_noise(bench):

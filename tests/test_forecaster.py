@@ -143,7 +143,7 @@ def test_a_table_too_short_to_validate_keeps_the_start_untrained():
 
 
 def test_training_must_clearly_beat_the_start():
-    from sk_alrnn.forecasting._forecaster import _beats_start
+    from sk_alrnn.forecasting._forecaster_fit import _beats_start
 
     rng = np.random.default_rng(0)
     start = 1.0 + 0.1 * rng.random(48)
@@ -360,6 +360,41 @@ def test_warm_start_continues_from_the_fitted_weights():
     assert not np.allclose(f.predict(X), cold.predict(X))
 
 
+def test_partial_fit_continues_like_a_longer_fit():
+    X, _ = noisy_sines(300)
+    params = {**QUICK, "learning_rate": "constant", "early_stopping": False}
+    f = ALRNNForecaster(**params)
+    f.partial_fit(X).partial_fit(X)
+    assert f.n_iter_ == 2 and len(f.loss_curve_) == 2
+    assert f.stop_reason_ == "partial_fit"
+    reference = ALRNNForecaster(**{**params, "max_iter": 2}).fit(X)
+    np.testing.assert_allclose(f.predict(X), reference.predict(X), atol=1e-10)
+    np.testing.assert_allclose(f.forecast(4), reference.forecast(4), atol=1e-10)
+    expected = "X has 1 features, but ALRNNForecaster is expecting 2"
+    with pytest.raises(ValueError, match=expected):
+        f.partial_fit(X[:, :1])
+
+
+def test_partial_fit_on_chunks_forecasts_after_the_last_one():
+    X, _ = noisy_sines(400)
+    f = ALRNNForecaster(**QUICK).partial_fit(X[:200]).partial_fit(X[200:])
+    np.testing.assert_allclose(f.forecast(3), f.forecast(3, X[:400]))
+    assert f._x_mean.tolist() == X[:200].mean(axis=0).tolist()  # first chunk's
+
+
+def test_n_init_keeps_the_best_initialisation():
+    X, _ = noisy_sines(400)
+    params = {**QUICK, "init": "memory", "max_iter": 3}
+    best = ALRNNForecaster(**params, n_init=3).fit(X)
+    assert len(best.init_losses_) == 3
+    single = ALRNNForecaster(**params).fit(X)
+    assert single.init_losses_[0] == best.init_losses_[0]  # the first start is fit's
+    kept = int(np.argmin(best.init_losses_))
+    if kept == 0:
+        np.testing.assert_allclose(best.predict(X), single.predict(X))
+    assert min(best.init_losses_) <= single.init_losses_[0]
+
+
 def test_float32_default_and_repeatable_fits():
     X, _ = noisy_sines(160)
     params = {**QUICK, "dtype": "float32"}
@@ -513,7 +548,7 @@ FAULT_BATCHES = -(-(400 - 10 - 3 + 1) // 16)  # mini-batches per epoch
 
 def _fault_on_loss_call(monkeypatch, n, make):
     """The ``n``-th training-loss call of the forecaster does ``make(loss)``."""
-    import sk_alrnn.forecasting._forecaster as fm
+    import sk_alrnn.forecasting._forecaster_fit as fm
 
     calls = []
     loss = fm._mse

@@ -12,27 +12,12 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
-from sk_alrnn._base import _DTYPES, BaseALRNN, _adam
-from sk_alrnn._model import ALRNN
+from sk_alrnn._base import _DTYPES, BaseALRNN
 from sk_alrnn._params import ALRNNParams
-from sk_alrnn._training import (
-    DivergenceError,
-    History,
-    SequenceData,
-    TrainConfig,
-    copy_state,
-    predict_chunked,
-    resolve_device,
-    resolve_patience,
-    train,
-)
 from sk_alrnn._validation import (
     Interval,
     StrOptions,
@@ -40,24 +25,16 @@ from sk_alrnn._validation import (
     check_columns,
     check_finite,
     check_is_fitted,
-    check_table,
 )
 from sk_alrnn.forecasting import _forecaster_train as _ft
-from sk_alrnn.forecasting._baselines import infer_season
+from sk_alrnn.forecasting._forecaster_fit import FitMixin, _as_frame
 from sk_alrnn.forecasting._index import wrap_like
 
 # The sequence estimators' parameters that a single table has no use for.
-_SEQUENCE_ONLY = {"output", "n_init", "init", "batch_size", "n_iter_no_change"}
-MIN_ORIGINS = 5  # validation needs this many origins (and twice as many to train)
-AUTO_WINDOW = 50  # window="auto": at most this many rows, ...
-WINDOW_SHARE = 3  # ... and at most a third of the table
-# Training replaces the autoregressive start only when its best epoch beats the
-# start's validation loss by this share: a few validation origins are noisy.
-START_MARGIN = 0.05
-START_T = 2.0  # ... and by this many standard errors (see _beats_start)
+_SEQUENCE_ONLY = {"output", "init", "batch_size", "n_iter_no_change"}
 
 
-class ALRNNForecaster(RegressorMixin, BaseEstimator):
+class ALRNNForecaster(FitMixin, RegressorMixin, BaseEstimator):
     """Almost-linear RNN that forecasts the next rows of a table of time steps.
 
     X is one multivariate time series: rows are consecutive time steps, columns
@@ -134,9 +111,15 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
         training stops; ``"auto"`` = ``max(20, max_iter // 4)``.
     tol : float, default=1e-5
         Minimum improvement that counts.
+    n_init : int, default=1
+        Initialisations, as in the sequence estimators: each trains from its own
+        seed (drawn from ``random_state``; ``n_init=1`` is the single fit) and
+        the one with the lowest validation loss (training loss without
+        validation) is kept. With ``init="ar"`` they differ in the nonlinear
+        units and the batch order.
     warm_start : bool, default=False
-        Continue from the fitted weights (no new start) when fitted on a table
-        of the same width.
+        Continue from the fitted weights, scaling, optimizer and shuffling state
+        (no new start) when fitted on a table of the same width.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights and the origin order through a local
         ``torch.Generator``; global seeds are never touched.
@@ -155,6 +138,8 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
         The context rows and loss steps used.
     ar_lags_ : int or None
         Lags of the autoregressive start (None without it).
+    init_losses_ : list of float
+        The monitored loss of each initialisation (lower is better).
     start_kept_ : bool
         True when no epoch beat the autoregressive start on validation, so the
         start (refitted on all rows) is the model.
@@ -172,7 +157,8 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
     best_loss_ : float
         Lowest training loss.
     stop_reason_ : str
-        "converged", "plateau", "max_iter", "interrupted", or "unvalidated"
+        "converged", "plateau", "max_iter", "interrupted", "partial_fit", or
+        "unvalidated"
         (too short to validate: the autoregressive start, untrained).
     n_features_in_ : int
         Columns of X.
@@ -240,6 +226,7 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
         validation_fraction=0.15,
         n_iter_no_change="auto",
         tol=1e-5,
+        n_init=1,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -263,6 +250,7 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.n_init = n_init
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
@@ -303,9 +291,48 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
         completed epoch (fitted, with a warning for Ctrl-C) and re-raises; before
         the first epoch completes, the estimator is left as it was.
         """
+        return self._guarded_fit(X, y, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """One epoch over every origin of X, continuing the fitted model.
+
+        The first call starts a model (the autoregressive start fitted on X,
+        and the scaling of X); later calls continue its weights, scaling,
+        optimizer and shuffling state at the constant ``learning_rate_init``,
+        without validation (the intervals of an earlier ``fit`` are kept).
+        ``forecast()`` then continues after the last table passed.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or Series of shape (n_timesteps, n_features)
+            A table of consecutive time steps (e.g. the next chunk of a stream),
+            with the columns of the first call.
+        y : array-like of shape (n_timesteps,) or (n_timesteps, n_outputs), optional
+            Targets per row, as in ``fit``.
+
+        Returns
+        -------
+        self : ALRNNForecaster
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_alrnn.forecasting import ALRNNForecaster
+        >>> X = np.sin(0.2 * np.arange(400))[:, None]
+        >>> f = ALRNNForecaster(n_hidden=8, n_nonlinear=1, window=20, horizon=4,
+        ...                     random_state=0)
+        >>> for chunk in (X[:200], X[200:]):
+        ...     f = f.partial_fit(chunk)
+        >>> f.n_iter_, f.forecast(2).shape
+        (2, (2, 1))
+        """
+        return self._guarded_fit(X, y, incremental=True)
+
+    def _guarded_fit(self, X, y, incremental: bool):
         before = dict(self.__dict__)
         try:
-            fault = self._fit(X, y)
+            fault = self._fit(X, y, incremental)
         except BaseException:  # a fault before the first epoch ended included
             self.__dict__.clear()  # a failed fit leaves the estimator as it was
             self.__dict__.update(before)
@@ -314,273 +341,6 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
             raise fault  # the estimator keeps them (the README's fault policy)
         return self
 
-    def _read_table(self, X, y):
-        """Validated (n, K) inputs and (n, O) targets; sets the column bookkeeping."""
-        name = type(self).__name__
-        if self.n_nonlinear > self.n_hidden:
-            raise ValueError(
-                f"{name}: n_nonlinear={self.n_nonlinear} exceeds n_hidden="
-                f"{self.n_hidden}; the number of ReLU units must lie in "
-                "[0, n_hidden]. Lower n_nonlinear or raise n_hidden."
-            )
-        from_series = _is_series(X)
-        X = _as_frame(X)
-        check_columns(X, name)
-        if y is not None:
-            check_table(y, name, "y")
-            if self.targets is not None:
-                raise ValueError(
-                    f"{name}: targets={self.targets!r} picks columns of X to "
-                    "forecast, but y was given as well. Pass either y or targets."
-                )
-        table = X
-        dtype = [np.float64, np.float32]
-        if y is None:
-            X = validate_data(self, X, dtype=dtype, ensure_all_finite=False)
-        else:
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                dtype=dtype,
-                ensure_all_finite=False,
-                multi_output=True,
-                y_numeric=True,
-            )
-        check_finite(X, name, like=table)
-        X = np.asarray(X, dtype=np.float64)
-        self._index = getattr(table, "index", None)
-        if y is None:
-            columns = self._target_positions(table, X.shape[1])
-            self.target_columns_ = columns
-            self._single_output = from_series
-            self._target_names = _names(table, columns)
-            return X, X[:, columns]
-        self.target_columns_ = None
-        self._single_output = np.ndim(y) == 1
-        self._target_names = _names(y, None)
-        y = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
-        check_finite(y, name, "y")
-        return X, y
-
-    def _target_positions(self, table, n_columns: int) -> np.ndarray:
-        if self.targets is None:
-            return np.arange(n_columns)
-        names = list(getattr(table, "columns", []))
-        positions = []
-        for t in self.targets:
-            if isinstance(t, str) and t in names:
-                positions.append(names.index(t))
-            elif isinstance(t, Integral) and -n_columns <= t < n_columns:
-                positions.append(int(t) % n_columns)
-            else:
-                raise ValueError(
-                    f"{type(self).__name__}: targets entry {t!r} is not a column of "
-                    f"X (columns: {names or list(range(n_columns))}). Pass column "
-                    "positions, or names of a DataFrame's columns."
-                )
-        if len(set(positions)) != len(positions) or not positions:
-            raise ValueError(
-                f"{type(self).__name__}: targets={self.targets!r} must name distinct "
-                "columns, at least one."
-            )
-        return np.array(positions)
-
-    def _sizes(self, n_rows: int) -> tuple[int, int]:
-        name = type(self).__name__
-        H = self.horizon
-        if self.window == "auto":
-            L = max(1, min(AUTO_WINDOW, n_rows // WINDOW_SHARE))
-        else:
-            L = self.window
-        if n_rows < L + H:
-            raise ValueError(
-                f"{name}: got n_samples={n_rows} rows (time steps), but window={L} "
-                f"rows of context and horizon={H} steps need at least {L + H}. Pass "
-                "a longer table, or lower window or horizon."
-            )
-        return L, H
-
-    def _fit(self, X, y):
-        """Validate, train and store the model; return the fault that ended training."""
-        name = type(self).__name__
-        np_dtype, torch_dtype = _DTYPES[self.dtype]
-        width = getattr(self, "n_features_in_", None)
-        X, Y = self._read_table(X, y)
-        n, K = X.shape
-        L, H = self._sizes(n)
-        warm = self.warm_start and hasattr(self, "module_") and width == K
-        self._x_mean, self._x_scale = _scaler(X)
-        Xs = ((X - self._x_mean) / self._x_scale).astype(np_dtype)
-        if self.target_columns_ is not None:
-            cols = self.target_columns_
-            self._y_mean, self._y_scale = self._x_mean[cols], self._x_scale[cols]
-        else:
-            self._y_mean, self._y_scale = _scaler(Y)
-        Ys = ((Y - self._y_mean) / self._y_scale).astype(np_dtype)
-        self.n_outputs_ = Ys.shape[1]
-        self.window_, self.horizon_ = L, H
-        layout = self._layout()
-        fit_origins, val_origins, n_fit = self._split(n, L, H)
-        rng = check_random_state(self.random_state)
-        generator = torch.Generator().manual_seed(
-            int(rng.randint(np.iinfo(np.int32).max))
-        )
-        if warm:
-            net = self.module_
-            lags = getattr(self, "ar_lags_", None)
-        else:
-            init = "memory" if self.init == "ar" else self.init
-            net = ALRNN(
-                K, self.n_hidden, self.n_nonlinear, self.n_outputs_,
-                generator=generator, dtype=torch_dtype, init=init,
-            )  # fmt: skip
-            lags = None
-            if self.init == "ar":
-                season = infer_season(Ys[:n_fit])  # from the values, not the index
-                lags = _ft.fit_ar_start(net, layout, Xs, Ys, n_fit, H, season=season)
-        device = resolve_device(self.device)
-        model = _ft.HorizonNet(net, layout, L, H).to(device)
-
-        X_t = torch.as_tensor(Xs, device=device)
-        Y_t = torch.as_tensor(Ys, device=device)
-
-        def data(starts):  # origins starts[0] .. starts[-1], consecutive
-            inputs, targets = _ft.windows(X_t, Y_t, int(starts[0]), len(starts), L, H)
-            return SequenceData(X=inputs, lengths=None, y=targets, lengths_cpu=None)
-
-        train_data = data(fit_origins)
-        validation = data(val_origins) if val_origins is not None else None
-        start_state = copy_state(model.state_dict())
-        start_losses = None if validation is None else _origin_losses(model, validation)
-        config = TrainConfig(
-            max_iter=self.max_iter,
-            batch_size=min(self.batch_size, len(fit_origins)),
-            learning_rate_init=self.learning_rate_init,
-            alpha=self.alpha,
-            clip_grad_norm=self.clip_grad_norm,
-            n_iter_no_change=resolve_patience(self.n_iter_no_change, self.max_iter),
-            tol=self.tol,
-            verbose=self.verbose,
-            sequence=True,
-            name=name,
-            learning_rate=self.learning_rate,
-        )
-        # too short to validate, with a fitted start: training could only be
-        # trusted blindly, so the start (fitted on all rows already) is the model
-        unvalidated = (
-            validation is None and self.early_stopping == "auto" and lags is not None
-        )
-        optimizer = _adam(model, self.learning_rate_init)
-        if unvalidated and not warm:
-            history = History(stop_reason="unvalidated")
-            warnings.warn(
-                f"{name}: the table's {n} rows leave too few origins to validate "
-                f"training (window={L}, horizon={H}: at least "
-                f"{2 * MIN_ORIGINS} training and {MIN_ORIGINS} validation origins "
-                "are needed), so the model is the linear autoregressive start "
-                "(start_kept_=True), untrained. Pass early_stopping=False to "
-                "train without validation, or lower window or horizon.",
-                UserWarning,
-                stacklevel=3,
-            )
-        else:
-            try:
-                history = train(
-                    model, optimizer, train_data, config, _mse, generator,
-                    validation=validation, eval_fn=_mse_and_score,
-                )  # fmt: skip
-            except DivergenceError as exc:  # the completed epochs are kept
-                history = exc.history
-        model.cpu()
-        fault = history.fault
-        if fault is not None and not history.loss_curve:
-            if history.interrupted:
-                warnings.warn(
-                    f"{name}: training interrupted by the user before the first "
-                    "epoch completed; the estimator is left as it was before this "
-                    "call.",
-                    UserWarning,
-                    stacklevel=3,
-                )
-            raise fault
-        keep_start = (
-            start_losses is not None
-            and lags is not None
-            and not warm
-            and not _beats_start(start_losses, _origin_losses(model, validation), H)
-        )
-        keep_start = keep_start or (unvalidated and not warm)
-        self.calibration_residuals_ = None
-        if validation is not None:
-            if keep_start:  # calibrate the start fitted without the validation rows
-                model.load_state_dict(start_state)
-            out = predict_chunked(model, validation, True).numpy()
-            out = out * self._y_scale + self._y_mean
-            truth = validation.y.numpy() * self._y_scale + self._y_mean
-            self.calibration_residuals_ = np.abs(out - truth)  # (N, H, O)
-        if keep_start and validation is not None:  # refit the start on all rows
-            _ft.fit_ar_start(net, layout, Xs, Ys, n, H, lags=lags)
-        self.module_ = net
-        self.ar_lags_ = lags
-        self.start_kept_ = bool(keep_start)
-        self._tail = Xs[-L:].copy()  # what forecast() and context="carry" read
-        self.loss_curve_ = list(history.loss_curve)
-        self.validation_loss_curve_ = list(history.validation_losses)
-        self.n_iter_ = len(self.loss_curve_)
-        self.best_loss_ = min(self.loss_curve_, default=math.inf)
-        self.stop_reason_ = (
-            "interrupted" if history.interrupted else history.stop_reason
-        )
-        if history.interrupted:
-            warnings.warn(
-                f"{name}: training interrupted by the user after {self.n_iter_} "
-                "epochs; the estimator is fitted with the weights of the best "
-                "completed epoch.",
-                UserWarning,
-                stacklevel=3,
-            )
-            return fault
-        if fault is not None:
-            return fault
-        if history.stop_reason == "max_iter" and not keep_start:
-            warnings.warn(
-                f"{name}: reached max_iter={self.max_iter} epochs while the "
-                f"monitored loss was still improving by tol={self.tol}. Raise "
-                "max_iter.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return None
-
-    def _layout(self) -> _ft.Layout:
-        cols = self.target_columns_
-        feedback = None if cols is None else tuple(int(c) for c in cols)
-        return _ft.Layout(self.n_features_in_, self.n_outputs_, feedback)
-
-    def _split(self, n: int, L: int, H: int):
-        """Training origins, validation origins (or None) and rows for the AR fit."""
-        everything = _ft.origins(n, L, H)
-        use = self.early_stopping
-        if use is not False:
-            n_val = round(self.validation_fraction * n)
-            val_start = n - n_val  # first held-out row
-            val = everything[everything >= val_start - 1]  # first target held out
-            fit = everything[everything + H < val_start]  # all targets before it
-            enough = len(val) >= MIN_ORIGINS and len(fit) >= 2 * MIN_ORIGINS
-            if enough:
-                return fit, val, val_start
-            if use is True:
-                raise ValueError(
-                    f"{type(self).__name__}: early_stopping=True holds out the last "
-                    f"{n_val} rows, which leaves {len(fit)} training and {len(val)} "
-                    f"validation origins; at least {2 * MIN_ORIGINS} and "
-                    f"{MIN_ORIGINS} are needed. Pass a longer table, raise "
-                    "validation_fraction, or set early_stopping=False."
-                )
-        return everything, None, n
-
-    # -- prediction ----------------------------------------------------------------
     def _standardised(self, X, what="X"):
         check_is_fitted(self)
         name = type(self).__name__
@@ -859,63 +619,6 @@ class ALRNNForecaster(RegressorMixin, BaseEstimator):
         )
 
 
-def _mse(out, y, mask):
-    return ((out - y) ** 2).mean()
-
-
-def _mse_and_score(out, y, mask):
-    loss = float(((out - y) ** 2).mean())
-    return loss, -loss
-
-
-def _origin_losses(model, data: SequenceData) -> np.ndarray:
-    """(N,) mean squared error of each origin's forecasts."""
-    model.eval()
-    err = (predict_chunked(model, data, True) - data.y) ** 2  # (N, H, O)
-    model.train()
-    return err.mean(dim=(1, 2)).double().numpy()
-
-
-def _beats_start(start: np.ndarray, trained: np.ndarray, horizon: int) -> bool:
-    """Whether the trained model's validation losses clearly beat the start's.
-
-    Clearly: by more than :data:`START_MARGIN` of the start's loss, and by more
-    than :data:`START_T` standard errors of the mean difference, computed over
-    blocks of ``horizon`` consecutive origins (neighbouring origins share
-    targets, so single origins are not independent). Fewer than two blocks
-    cannot show a gain: the start stays.
-    """
-    gain = start - trained  # (N,)
-    mean = float(gain.mean())
-    if mean <= START_MARGIN * float(start.mean()):
-        return False
-    n_blocks = len(gain) // horizon
-    if n_blocks < 2:
-        return False  # too few blocks to tell a real gain from chance
-    blocks = gain[: n_blocks * horizon].reshape(n_blocks, horizon).mean(axis=1)
-    se = float(blocks.std(ddof=1)) / math.sqrt(n_blocks)
-    return mean > START_T * se
-
-
-def _names(table, columns):
-    """Target names for pandas output (None for arrays)."""
-    if hasattr(table, "columns"):
-        names = list(table.columns)
-        return names if columns is None else [names[c] for c in columns]
-    if hasattr(table, "name") and hasattr(table, "index"):  # a Series
-        return [table.name]
-    return None
-
-
-def _is_series(X) -> bool:
-    return hasattr(X, "to_frame") and getattr(X, "ndim", 2) == 1
-
-
-def _as_frame(X):
-    """A pandas Series as a one-column DataFrame; anything else as is."""
-    return X.to_frame() if _is_series(X) else X
-
-
 def _fill_targets(X_future, cols):
     """X_future with its target columns set to 0 (they are not read)."""
     if hasattr(X_future, "iloc"):
@@ -926,10 +629,3 @@ def _fill_targets(X_future, cols):
     if X_future.ndim == 2 and X_future.shape[1] > max(cols):
         X_future[:, list(cols)] = 0.0
     return X_future
-
-
-def _scaler(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column means and standard deviations (1 where a column is constant)."""
-    mean = values.mean(axis=0)
-    scale = values.std(axis=0)
-    return mean, np.where(scale > 0, scale, 1.0)

@@ -1,0 +1,487 @@
+"""How ALRNNForecaster fits: table checks, origins, initialisations, training.
+
+Shapes: n rows (time steps), K input columns (of X), O targets, L = ``window_``
+context rows, H = ``horizon_`` steps, N origins.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import validate_data
+
+from sk_alrnn._base import _DTYPES, _adam
+from sk_alrnn._model import ALRNN
+from sk_alrnn._training import (
+    DivergenceError,
+    History,
+    SequenceData,
+    TrainConfig,
+    copy_state,
+    predict_chunked,
+    resolve_device,
+    resolve_patience,
+    train,
+)
+from sk_alrnn._validation import check_columns, check_finite, check_table
+from sk_alrnn.forecasting import _forecaster_train as _ft
+from sk_alrnn.forecasting._baselines import infer_season
+
+MIN_ORIGINS = 5  # validation needs this many origins (and twice as many to train)
+AUTO_WINDOW = 50  # window="auto": at most this many rows, ...
+WINDOW_SHARE = 3  # ... and at most a third of the table
+# Training replaces the autoregressive start only when its best epoch beats the
+# start's validation loss by this share: a few validation origins are noisy.
+START_MARGIN = 0.05
+START_T = 2.0  # ... and by this many standard errors (see _beats_start)
+
+
+@dataclass
+class _Run:
+    """One trained initialisation."""
+
+    net: ALRNN
+    history: History
+    lags: int | None  # of the AR start (None without one)
+    keep_start: bool  # the AR start (untrained) is the model
+    residuals: np.ndarray | None  # (N, H, O) validation errors, targets' units
+    monitored: float  # what picks among initialisations (lower is better)
+    optimizer_state: dict
+    generator_state: torch.Tensor
+
+
+class FitMixin:
+    """ALRNNForecaster's fit machinery (the estimator holds params and predicts)."""
+
+    def _read_table(self, X, y, reset: bool = True):
+        """Validated (n, K) inputs and (n, O) targets; sets the column bookkeeping.
+
+        ``reset=False`` (partial_fit on a fitted model) checks the width and the
+        column names against the fitted ones instead of storing new ones.
+        """
+        name = type(self).__name__
+        if self.n_nonlinear > self.n_hidden:
+            raise ValueError(
+                f"{name}: n_nonlinear={self.n_nonlinear} exceeds n_hidden="
+                f"{self.n_hidden}; the number of ReLU units must lie in "
+                "[0, n_hidden]. Lower n_nonlinear or raise n_hidden."
+            )
+        from_series = _is_series(X)
+        X = _as_frame(X)
+        check_columns(X, name)
+        if y is not None:
+            check_table(y, name, "y")
+            if self.targets is not None:
+                raise ValueError(
+                    f"{name}: targets={self.targets!r} picks columns of X to "
+                    "forecast, but y was given as well. Pass either y or targets."
+                )
+        table = X
+        dtype = [np.float64, np.float32]
+        if y is None:
+            X = validate_data(
+                self, X, dtype=dtype, ensure_all_finite=False, reset=reset
+            )
+        else:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=reset,
+                dtype=dtype,
+                ensure_all_finite=False,
+                multi_output=True,
+                y_numeric=True,
+            )
+        check_finite(X, name, like=table)
+        X = np.asarray(X, dtype=np.float64)
+        self._index = getattr(table, "index", None)
+        if y is None:
+            columns = self._target_positions(table, X.shape[1])
+            self.target_columns_ = columns
+            self._single_output = from_series
+            self._target_names = _names(table, columns)
+            return X, X[:, columns]
+        self.target_columns_ = None
+        self._single_output = np.ndim(y) == 1
+        self._target_names = _names(y, None)
+        y = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
+        check_finite(y, name, "y")
+        return X, y
+
+    def _target_positions(self, table, n_columns: int) -> np.ndarray:
+        if self.targets is None:
+            return np.arange(n_columns)
+        names = list(getattr(table, "columns", []))
+        positions = []
+        for t in self.targets:
+            if isinstance(t, str) and t in names:
+                positions.append(names.index(t))
+            elif isinstance(t, Integral) and -n_columns <= t < n_columns:
+                positions.append(int(t) % n_columns)
+            else:
+                raise ValueError(
+                    f"{type(self).__name__}: targets entry {t!r} is not a column of "
+                    f"X (columns: {names or list(range(n_columns))}). Pass column "
+                    "positions, or names of a DataFrame's columns."
+                )
+        if len(set(positions)) != len(positions) or not positions:
+            raise ValueError(
+                f"{type(self).__name__}: targets={self.targets!r} must name distinct "
+                "columns, at least one."
+            )
+        return np.array(positions)
+
+    def _sizes(self, n_rows: int) -> tuple[int, int]:
+        H = self.horizon
+        if self.window == "auto":
+            L = max(1, min(AUTO_WINDOW, n_rows // WINDOW_SHARE))
+        else:
+            L = self.window
+        self._check_rows(n_rows, L, H)
+        return L, H
+
+    def _check_rows(self, n_rows: int, L: int, H: int) -> None:
+        if n_rows < L + H:
+            raise ValueError(
+                f"{type(self).__name__}: got n_samples={n_rows} rows (time steps), "
+                f"but window={L} rows of context and horizon={H} steps need at "
+                f"least {L + H}. Pass a longer table, or lower window or horizon."
+            )
+
+    def _fit(self, X, y, incremental: bool = False):
+        """Validate, train and store the model; return the fault that ended training.
+
+        ``incremental`` (partial_fit): one epoch over all origins of X, no
+        validation, continuing a fitted model (its scaling, weights, optimizer
+        and shuffling state) or starting one.
+        """
+        name = type(self).__name__
+        np_dtype, torch_dtype = _DTYPES[self.dtype]
+        width = getattr(self, "n_features_in_", None)
+        resume = (
+            (incremental or self.warm_start)
+            and hasattr(self, "module_")
+            and self.module_.C.dtype == torch_dtype
+        )
+        X, Y = self._read_table(X, y, reset=not (incremental and resume))
+        n, K = X.shape
+        if resume and width != K:
+            if incremental:
+                raise ValueError(
+                    f"X has {K} features, but {name} is expecting {width} "
+                    "features as input (partial_fit continues the fitted model). "
+                    "Pass tables of the same columns, or "
+                    "call fit to start again."
+                )
+            resume = False  # warm_start on another table width: a fresh fit
+        if resume:  # the weights live in the fitted scaling: keep it
+            L, H = self.window_, self.horizon_
+            self._check_rows(n, L, H)
+        else:
+            L, H = self._sizes(n)
+            self._x_mean, self._x_scale = _scaler(X)
+            if self.target_columns_ is not None:
+                cols = self.target_columns_
+                self._y_mean, self._y_scale = self._x_mean[cols], self._x_scale[cols]
+            else:
+                self._y_mean, self._y_scale = _scaler(Y)
+        Xs = ((X - self._x_mean) / self._x_scale).astype(np_dtype)
+        Ys = ((Y - self._y_mean) / self._y_scale).astype(np_dtype)
+        self.n_outputs_ = Ys.shape[1]
+        self.window_, self.horizon_ = L, H
+        layout = self._layout()
+        if incremental:
+            fit_origins, val_origins, n_fit = _ft.origins(n, L, H), None, n
+        else:
+            fit_origins, val_origins, n_fit = self._split(n, L, H)
+        device = resolve_device(self.device)
+        X_t = torch.as_tensor(Xs, device=device)
+        Y_t = torch.as_tensor(Ys, device=device)
+
+        def data(starts):  # origins starts[0] .. starts[-1], consecutive
+            inputs, targets = _ft.windows(X_t, Y_t, int(starts[0]), len(starts), L, H)
+            return SequenceData(X=inputs, lengths=None, y=targets, lengths_cpu=None)
+
+        train_data = data(fit_origins)
+        validation = data(val_origins) if val_origins is not None else None
+        # too short to validate, with a fitted start: training could only be
+        # trusted blindly, so the start (fitted on all rows already) is the model
+        unvalidated = (
+            validation is None
+            and self.early_stopping == "auto"
+            and not incremental
+            and not resume
+            and self.init == "ar"
+        )
+        config = TrainConfig(
+            max_iter=1 if incremental else self.max_iter,
+            batch_size=min(self.batch_size, len(fit_origins)),
+            learning_rate_init=self.learning_rate_init,
+            alpha=self.alpha,
+            clip_grad_norm=self.clip_grad_norm,
+            n_iter_no_change=(
+                math.inf
+                if incremental
+                else resolve_patience(self.n_iter_no_change, self.max_iter)
+            ),
+            tol=self.tol,
+            verbose=self.verbose,
+            sequence=True,
+            name=name,
+            learning_rate="constant" if incremental else self.learning_rate,
+        )
+        rng = check_random_state(self.random_state)
+        runs: list[_Run] = []
+        n_runs = 1 if resume else self.n_init
+        for _ in range(n_runs):
+            generator = torch.Generator().manual_seed(
+                int(rng.randint(np.iinfo(np.int32).max))
+            )
+            if resume and getattr(self, "_generator_state", None) is not None:
+                generator.set_state(self._generator_state)
+            run = self._train_run(
+                Xs, Ys, layout, n_fit, train_data, validation, config,
+                generator, device, torch_dtype, resume, unvalidated,
+            )  # fmt: skip
+            if run is None:  # interrupted before its first epoch
+                if not runs:
+                    warnings.warn(
+                        f"{name}: training interrupted by the user before the "
+                        "first epoch completed; the estimator is left as it was "
+                        "before this call.",
+                        UserWarning,
+                        stacklevel=3,
+                    )
+                    raise KeyboardInterrupt
+                runs[-1].history.fault = KeyboardInterrupt()
+                break
+            runs.append(run)
+            if run.history.fault is not None or unvalidated:
+                break  # a fault ends the fit; an untrained start is the same each run
+        best = min(runs, key=lambda r: r.monitored)
+        self._store(best, runs, L, Xs, Ys, layout, n, H, incremental)
+        history = best.history
+        fault = runs[-1].history.fault
+        if len(runs) > 1 or not incremental:
+            self.init_losses_ = [r.monitored for r in runs]
+        if isinstance(fault, KeyboardInterrupt):
+            self.stop_reason_ = "interrupted"
+            warnings.warn(
+                f"{name}: training interrupted by the user after {self.n_iter_} "
+                "epochs; the estimator is fitted with the weights of the best "
+                "completed epoch"
+                + (f" of the best of {len(runs)} starts" if len(runs) > 1 else "")
+                + ".",
+                UserWarning,
+                stacklevel=3,
+            )
+            return fault
+        if fault is not None:
+            return fault
+        still_improving = history.stop_reason == "max_iter" and not best.keep_start
+        if still_improving and not incremental:
+            warnings.warn(
+                f"{name}: reached max_iter={self.max_iter} epochs while the "
+                f"monitored loss was still improving by tol={self.tol}. Raise "
+                "max_iter.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        if unvalidated:
+            warnings.warn(
+                f"{name}: the table's {n} rows leave too few origins to validate "
+                f"training (window={L}, horizon={H}: at least "
+                f"{2 * MIN_ORIGINS} training and {MIN_ORIGINS} validation origins "
+                "are needed), so the model is the linear autoregressive start "
+                "(start_kept_=True), untrained. Pass early_stopping=False to "
+                "train without validation, or lower window or horizon.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return None
+
+    def _train_run(
+        self, Xs, Ys, layout, n_fit, train_data, validation, config,
+        generator, device, torch_dtype, resume, unvalidated,
+    ):  # fmt: skip
+        """One initialisation (or the resumed model) trained; None if interrupted
+        before its first epoch."""
+        K, H = layout.n_inputs, self.horizon_
+        lags = getattr(self, "ar_lags_", None) if resume else None
+        if resume:
+            net = self.module_
+        else:
+            init = "memory" if self.init == "ar" else self.init
+            net = ALRNN(
+                K, self.n_hidden, self.n_nonlinear, self.n_outputs_,
+                generator=generator, dtype=torch_dtype, init=init,
+            )  # fmt: skip
+            if self.init == "ar":
+                season = infer_season(Ys[:n_fit])  # from the values, not the index
+                lags = _ft.fit_ar_start(net, layout, Xs, Ys, n_fit, H, season=season)
+        model = _ft.HorizonNet(net, layout, self.window_, H).to(device)
+        start_state = copy_state(model.state_dict())
+        start_losses = None if validation is None else _origin_losses(model, validation)
+        optimizer = _adam(model, self.learning_rate_init)
+        if resume and getattr(self, "_optimizer_state", None) is not None:
+            optimizer.load_state_dict(self._optimizer_state)
+        untrained = unvalidated and lags is not None
+        if untrained:
+            history = History(stop_reason="unvalidated")
+        else:
+            try:
+                history = train(
+                    model, optimizer, train_data, config, _mse, generator,
+                    validation=validation, eval_fn=_mse_and_score,
+                )  # fmt: skip
+            except DivergenceError as exc:  # the completed epochs are kept
+                history = exc.history
+        model.cpu()
+        if history.fault is not None and not history.loss_curve:
+            if history.interrupted:
+                return None
+            raise history.fault
+        keep_start = untrained or (
+            start_losses is not None
+            and lags is not None
+            and not resume
+            and not _beats_start(start_losses, _origin_losses(model, validation), H)
+        )
+        residuals, monitored = None, history.best_loss
+        if validation is not None:
+            if keep_start:  # the start fitted without the validation rows
+                model.load_state_dict(start_state)
+            out = predict_chunked(model, validation, True)
+            monitored = float(((out - validation.y) ** 2).mean())
+            out = out.numpy() * self._y_scale + self._y_mean
+            truth = validation.y.numpy() * self._y_scale + self._y_mean
+            residuals = np.abs(out - truth)  # (N, H, O)
+        elif untrained:
+            monitored = -math.inf  # the only candidate
+        return _Run(
+            net, history, lags, keep_start, residuals, monitored,
+            copy_state(optimizer.state_dict(), "cpu"), generator.get_state(),
+        )  # fmt: skip
+
+    def _store(self, run, runs, L, Xs, Ys, layout, n, H, incremental) -> None:
+        """Fitted attributes from the kept run."""
+        if run.keep_start and run.residuals is not None:  # refit it on all rows
+            _ft.fit_ar_start(run.net, layout, Xs, Ys, n, H, lags=run.lags)
+        self.module_ = run.net
+        self.ar_lags_ = run.lags
+        self.start_kept_ = bool(run.keep_start)
+        self._tail = Xs[-L:].copy()  # what forecast() and context="carry" read
+        self._optimizer_state = run.optimizer_state
+        self._generator_state = run.generator_state
+        if not incremental:
+            self.calibration_residuals_ = run.residuals
+        elif not hasattr(self, "calibration_residuals_"):
+            self.calibration_residuals_ = None
+        history = run.history
+        keep = incremental  # partial_fit extends the curves
+        old = list(getattr(self, "loss_curve_", [])) if keep else []
+        old_val = list(getattr(self, "validation_loss_curve_", [])) if keep else []
+        self.loss_curve_ = old + list(history.loss_curve)
+        self.validation_loss_curve_ = old_val + list(history.validation_losses)
+        self.n_iter_ = len(self.loss_curve_)
+        self.best_loss_ = min(self.loss_curve_, default=math.inf)
+        self.stop_reason_ = "partial_fit" if incremental else history.stop_reason
+
+    def _layout(self) -> _ft.Layout:
+        cols = self.target_columns_
+        feedback = None if cols is None else tuple(int(c) for c in cols)
+        return _ft.Layout(self.n_features_in_, self.n_outputs_, feedback)
+
+    def _split(self, n: int, L: int, H: int):
+        """Training origins, validation origins (or None) and rows for the AR fit."""
+        everything = _ft.origins(n, L, H)
+        use = self.early_stopping
+        if use is not False:
+            n_val = round(self.validation_fraction * n)
+            val_start = n - n_val  # first held-out row
+            val = everything[everything >= val_start - 1]  # first target held out
+            fit = everything[everything + H < val_start]  # all targets before it
+            enough = len(val) >= MIN_ORIGINS and len(fit) >= 2 * MIN_ORIGINS
+            if enough:
+                return fit, val, val_start
+            if use is True:
+                raise ValueError(
+                    f"{type(self).__name__}: early_stopping=True holds out the last "
+                    f"{n_val} rows, which leaves {len(fit)} training and {len(val)} "
+                    f"validation origins; at least {2 * MIN_ORIGINS} and "
+                    f"{MIN_ORIGINS} are needed. Pass a longer table, raise "
+                    "validation_fraction, or set early_stopping=False."
+                )
+        return everything, None, n
+
+
+def _mse(out, y, mask):
+    return ((out - y) ** 2).mean()
+
+
+def _mse_and_score(out, y, mask):
+    loss = float(((out - y) ** 2).mean())
+    return loss, -loss
+
+
+def _origin_losses(model, data: SequenceData) -> np.ndarray:
+    """(N,) mean squared error of each origin's forecasts."""
+    model.eval()
+    err = (predict_chunked(model, data, True) - data.y) ** 2  # (N, H, O)
+    model.train()
+    return err.mean(dim=(1, 2)).double().numpy()
+
+
+def _beats_start(start: np.ndarray, trained: np.ndarray, horizon: int) -> bool:
+    """Whether the trained model's validation losses clearly beat the start's.
+
+    Clearly: by more than :data:`START_MARGIN` of the start's loss, and by more
+    than :data:`START_T` standard errors of the mean difference, computed over
+    blocks of ``horizon`` consecutive origins (neighbouring origins share
+    targets, so single origins are not independent). Fewer than two blocks
+    cannot show a gain: the start stays.
+    """
+    gain = start - trained  # (N,)
+    mean = float(gain.mean())
+    if mean <= START_MARGIN * float(start.mean()):
+        return False
+    n_blocks = len(gain) // horizon
+    if n_blocks < 2:
+        return False  # too few blocks to tell a real gain from chance
+    blocks = gain[: n_blocks * horizon].reshape(n_blocks, horizon).mean(axis=1)
+    se = float(blocks.std(ddof=1)) / math.sqrt(n_blocks)
+    return mean > START_T * se
+
+
+def _names(table, columns):
+    """Target names for pandas output (None for arrays)."""
+    if hasattr(table, "columns"):
+        names = list(table.columns)
+        return names if columns is None else [names[c] for c in columns]
+    if hasattr(table, "name") and hasattr(table, "index"):  # a Series
+        return [table.name]
+    return None
+
+
+def _is_series(X) -> bool:
+    return hasattr(X, "to_frame") and getattr(X, "ndim", 2) == 1
+
+
+def _as_frame(X):
+    """A pandas Series as a one-column DataFrame; anything else as is."""
+    return X.to_frame() if _is_series(X) else X
+
+
+def _scaler(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and standard deviations (1 where a column is constant)."""
+    mean = values.mean(axis=0)
+    scale = values.std(axis=0)
+    return mean, np.where(scale > 0, scale, 1.0)
