@@ -8,7 +8,10 @@ each fit and what a trivial predictor scores. Two sources:
 - ``--csv FILE``: a table whose rows are consecutive time steps, cut into
   windows by :func:`sk_alrnn.forecasting.make_windows` and scored in time
   order by ``TimeSeriesSplit(n_splits=--cv or 3, gap=horizon - 1)``, so every
-  training target precedes every test target.
+  training target precedes every test target; :func:`forecast_baselines`
+  scores the classical forecasts (naive, seasonal naive, ETS, ARIMA) on the
+  same test windows, and :func:`mae_per_horizon` is the per-step error that
+  the report shows next to R^2.
 
 Private: only :mod:`sk_alrnn.cli` imports it.
 
@@ -19,6 +22,7 @@ H = ``--horizon`` steps ahead, n windows.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,13 +37,20 @@ from sklearn.model_selection import (
 )
 
 from sk_alrnn._task_suite import Task, get_task
-from sk_alrnn.forecasting import make_windows
+from sk_alrnn.forecasting import (
+    NaiveForecaster,
+    SeasonalNaiveForecaster,
+    StatsmodelsForecaster,
+    infer_season,
+    make_windows,
+)
 
 DEFAULT_TASK = "addition"
 DEFAULT_TEST_SIZE = 0.2
 CSV_FOLDS = 3  # TimeSeriesSplit folds when --csv is given without --cv
 MIN_TEST_WINDOWS = 2  # R^2 needs at least two test targets per fold
 MIN_TRAIN_WINDOWS = 2
+MIN_STATSMODELS_ROWS = 20  # ETS / ARIMA need this many training rows per fold
 _PANDAS_HINT = 'pip install pandas (or pip install "sk-alrnn[test]")'
 
 
@@ -58,13 +69,26 @@ class Data:
     test_size: float | None  # the hold-out share (None with folds)
     plot_title: str
     source: dict = field(default_factory=dict)  # extra JSON fields ("data")
+    series: Series | None = None  # --csv: the target's time axis (baselines)
+
+
+@dataclass(frozen=True)
+class Series:
+    """The ``--csv`` target column and how the windows were cut from it."""
+
+    target: str  # the column's name
+    values: np.ndarray  # (R,) in the file's units
+    window: int  # L: window i reads rows i .. i + L - 1 (its origin is the last)
+    horizon: int  # H: and forecasts rows i + L .. i + L + H - 1
+    statsmodels: bool = True  # False: --no-statsmodels (no ETS / ARIMA)
 
 
 def load_data(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Data:
     """X, y and splits from ``--csv`` or ``--task``; bad input: ``parser.error``."""
     if args.csv is not None:
         return _csv_data(args, parser)
-    for flag in ("target", "window", "horizon", "time_column", "features"):
+    csv_only = ("target", "window", "horizon", "time_column", "features")
+    for flag in (*csv_only, "no_statsmodels"):
         if getattr(args, flag) is not None:
             parser.error(
                 f"--{flag.replace('_', '-')} applies to --csv data only; drop it or "
@@ -160,7 +184,15 @@ def _csv_data(args, parser) -> Data:
     folds = TimeSeriesSplit(n_splits=n_folds, gap=horizon - 1)
     splits = list(folds.split(np.arange(n_windows)))
     X, y = _standardised_windows(table, args.target, window, horizon, splits[0][0])
-    persistence = _persistence_r2(table[args.target], window, y, splits)
+    series = Series(
+        args.target,
+        table[args.target].to_numpy(dtype=np.float64),
+        window,
+        horizon,
+        statsmodels=not args.no_statsmodels,
+    )
+    # persistence: the naive row of the baselines block, computed the same way
+    persistence = _forecaster_scores(NaiveForecaster, series, y, splits)["mean_score"]
     task = Task(
         name="csv",
         title=path.name,
@@ -170,8 +202,9 @@ def _csv_data(args, parser) -> Data:
         score_name="R^2",
         trivial_score=persistence,
         trivial_note=(
-            f"repeating the last observed {args.target!r} (persistence) scores "
-            f"R^2 = {persistence:.3f}; a constant scores at most 0"
+            f"repeating the last observed {args.target!r} (persistence, the "
+            f"naive baseline) scores R^2 = {persistence:.3f}; a constant scores "
+            "at most 0"
         ),
         n_samples=len(y),
         n_timesteps=window,
@@ -206,6 +239,7 @@ def _csv_data(args, parser) -> Data:
             "horizon": horizon,
             "cv": f"TimeSeriesSplit(n_splits={n_folds}, gap={horizon - 1})",
         },
+        series=series,
     )
 
 
@@ -338,16 +372,127 @@ def _standardised_windows(table, target, window, horizon, first_train):
     return X, y
 
 
-def _persistence_r2(series, window, y, splits) -> float:
-    """Mean test R^2 of repeating the target's last value in each window.
+# -- forecasting baselines on the CSV windows ------------------------------------
+def mae_per_horizon(estimator, X, y) -> np.ndarray:
+    """Scorer: mean absolute error of each step ahead h = 1..H, shape (H,).
 
-    ``y`` holds the windows' targets as :func:`make_windows` cut them.
+    In the target's own units: the ``--csv`` targets ``y`` are never
+    standardised (only the inputs are), so the predictions are in them too.
     """
-    ahead = np.asarray(y).reshape(len(y), -1)  # (n, H)
-    series = series.to_numpy(dtype=np.float64)  # (R,)
-    last = series[window - 1 : window - 1 + len(ahead)]  # (n,): value at each origin
-    scores = [
-        r2_score(ahead[test], np.repeat(last[test, None], ahead.shape[1], axis=1))
-        for _, test in splits
-    ]
-    return float(np.mean(scores))
+    truth = np.asarray(y, dtype=np.float64).reshape(len(y), -1)  # (n, H)
+    pred = np.asarray(estimator.predict(X), dtype=np.float64).reshape(truth.shape)
+    return np.abs(pred - truth).mean(axis=0)
+
+
+def forecast_baselines(data: Data) -> dict[str, dict]:
+    """Naive, seasonal naive, ETS and ARIMA on the sweep's test windows.
+
+    Each fold's model is fitted on the target's rows up to the fold's last
+    training target (``gap=H-1`` puts it at or before the first test origin)
+    and forecasts, from every test window's origin, its H steps with
+    ``forecast(H, X=history)`` (the rows up to the origin), as
+    :func:`sk_alrnn.forecasting.backtest` does; they are scored against the
+    same targets as the AL-RNN rows. The season is inferred per fold from those
+    training rows (:func:`~sk_alrnn.forecasting.infer_season`). Returns, per
+    name, the entry of :func:`_forecaster_scores` plus ``description``, or
+    ``description`` and ``omitted`` (why) for a row that was skipped.
+    """
+    series, y, splits = data.series, data.y, data.splits
+    ends = [_train_end(series, train) for train, _ in splits]  # rows per fold
+    seasons = [infer_season(series.values[:end]) for end in ends]
+    out = {
+        "naive": {
+            "description": "naive: the last observed value (persistence)",
+            **_forecaster_scores(NaiveForecaster, series, y, splits),
+        }
+    }
+    seasonal = out["seasonal_naive"] = {"description": "seasonal naive"}
+    if any(seasons):  # a fold without a season repeats the last value (naive)
+        seasonal["description"] += f", {season_text(seasons)} (-: none, naive)"
+        seasonal["seasons"] = seasons
+        seasonal.update(
+            _forecaster_scores(SeasonalNaiveForecaster, series, y, splits, seasons)
+        )
+    else:
+        seasonal["omitted"] = "no season found (infer_season) in the training rows"
+    why = _statsmodels_unusable(series, ends)
+    for model, name in {"ets": "ETS", "arima": "ARIMA"}.items():
+        entry = {"description": f"{name} (statsmodels) of {series.target!r} alone"}
+        if why is None:
+            try:
+                scores = _forecaster_scores(
+                    StatsmodelsForecaster, series, y, splits, seasons, model=model
+                )
+            except Exception as exc:  # a baseline that fails to fit is left out
+                reason = " ".join(str(exc).split())  # one line
+                entry["omitted"] = f"failed ({type(exc).__name__}: {reason})"
+            else:
+                entry.update(seasons=seasons, **scores)
+        else:
+            entry["omitted"] = why
+        out[model] = entry
+    return out
+
+
+def _train_end(series: Series, train) -> int:
+    """Rows up to a fold's last training target: window train[-1]'s last one."""
+    return int(train[-1]) + series.window + series.horizon
+
+
+def season_text(seasons: list) -> str:
+    """``season 12``, or per fold ``seasons 12/-/12`` (-: none found)."""
+    if len(set(seasons)) == 1:
+        return f"season {seasons[0]}"
+    return "seasons " + "/".join(str(s or "-") for s in seasons)
+
+
+def _statsmodels_unusable(series: Series, ends: list[int]) -> str | None:
+    """Why ETS / ARIMA cannot run on the target alone, or None."""
+    if not series.statsmodels:
+        return "--no-statsmodels"
+    if importlib.util.find_spec("statsmodels") is None:
+        return "statsmodels is not installed (pip install statsmodels)"
+    # Imported here, outside any catch_warnings block: statsmodels adds its
+    # "always" warning filters on import, which would otherwise override the
+    # forecaster's silencing of its convergence chatter during the first fit.
+    importlib.import_module("statsmodels.tsa.arima.model")
+    importlib.import_module("statsmodels.tsa.statespace.exponential_smoothing")
+    if ends[0] < MIN_STATSMODELS_ROWS:
+        return (
+            f"the first fold trains on {ends[0]} rows of {series.target!r}; a "
+            f"univariate model needs at least {MIN_STATSMODELS_ROWS}"
+        )
+    if any(np.ptp(series.values[:end]) == 0 for end in ends):
+        return f"{series.target!r} is constant in a fold's training rows"
+    return None
+
+
+def _forecaster_scores(make, series: Series, y, splits, season=None, **params):
+    """Fit ``make(**params)`` per fold on the target alone; score the test windows.
+
+    ``season``: one season per fold (None: 1). Returns ``mean_score`` and
+    ``std_score`` (R^2 averaged over the H steps, as the sweep scores), per-fold
+    ``scores``, ``mae`` (per step ahead, mean over the folds; (H,)) and per-fold
+    ``fold_mae`` ((n_folds, H)).
+    """
+    ahead = np.asarray(y, dtype=np.float64).reshape(len(y), -1)  # (n, H)
+    column = series.values[:, None]  # (R, 1): the forecasters take tables
+    scores, maes = [], []
+    for k, (train, test) in enumerate(splits):
+        if season is not None:
+            params["season"] = season[k] or 1
+        model = make(**params).fit(column[: _train_end(series, train)])
+        origins = test + series.window - 1  # (n_test,): each window's last row
+        pred = np.stack(
+            [model.forecast(series.horizon, X=column[: o + 1])[:, 0] for o in origins]
+        )  # (n_test, H)
+        scores.append(r2_score(ahead[test], pred))
+        maes.append(np.abs(pred - ahead[test]).mean(axis=0))
+    scores = np.array(scores)
+    return {
+        "mean_score": float(scores.mean()),
+        "std_score": float(scores.std(ddof=1)) if len(scores) > 1 else 0.0,
+        "scores": scores,
+        "mae": np.mean(maes, axis=0),
+        "fold_mae": np.array(maes),
+    }

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from sk_alrnn import __version__
-from sk_alrnn._cli_data import Data
+from sk_alrnn._cli_data import Data, season_text
 
 # what the sweep's advice calls a parameter, as a command-line flag
 _FLAGS = {
@@ -34,15 +34,48 @@ def _as_flags(text: str) -> str:
     )
 
 
-def print_report(args: argparse.Namespace, data: Data, result) -> None:
-    """Print the table, the reference models and the conclusion (or why none)."""
+def shown_horizons(horizon: int) -> list[int]:
+    """The steps ahead whose MAE the table shows: all up to 4, else 1, mid, H."""
+    if horizon <= 4:
+        return list(range(1, horizon + 1))
+    return [1, (horizon + 1) // 2, horizon]
+
+
+def _mae_cells(mae, steps: list[int], decimals: int) -> list[str]:
+    mae = np.atleast_1d(np.asarray(mae, dtype=np.float64))  # (H,), or NaN
+    if mae.size == 1 and len(steps) > 1:
+        mae = np.full(max(steps), mae[0])
+    return [f"{mae[h - 1]:.{decimals}f}" for h in steps]
+
+
+def _decimals(values: np.ndarray) -> int:
+    """Decimals that give the target's typical size (its std) 3-4 digits."""
+    scale = float(np.std(values))
+    if not (np.isfinite(scale) and scale > 0):
+        return 3
+    return int(np.clip(3 - np.floor(np.log10(scale)), 0, 8))
+
+
+def print_report(args: argparse.Namespace, data: Data, result, forecasts=None) -> None:
+    """Print the table, the baselines and the conclusion (or why none).
+
+    ``forecasts``: for ``--csv``, :func:`sk_alrnn._cli_data.forecast_baselines`;
+    the table then has MAE columns and the baselines block replaces the
+    "Trivial" and "Reference models" lines.
+    """
     print(flush=True)
     task = data.task
     name = task.score_name
     folds = data.n_folds is not None or args.n_repeats > 1
+    steps, decimals = [], 3
+    if data.series is not None:
+        steps = shown_horizons(data.series.horizon)
+        decimals = _decimals(data.series.values)
     header = ["n_nonlinear", f"test {name}", "train", "epochs", "fit [s]"]
     if folds:
         header[1:2] = [f"mean test {name}", "std"]
+    at = header.index("train")
+    header[at:at] = [f"MAE h={h}" for h in steps]
     widths = [max(len(h), 5) for h in header]
     print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
@@ -51,6 +84,8 @@ def print_report(args: argparse.Namespace, data: Data, result) -> None:
         cells = [f"{r['n_nonlinear']:d}", f"{r['mean_score']:.3f}"]
         if folds:
             cells.append(f"{r['std_score']:.3f}")
+        if steps:
+            cells += _mae_cells(r["mean_extra_scores"]["mae"], steps, decimals)
         mark = "" if r["converged"] else "*"
         if r["under_trained"] and r["converged"]:
             mark = "!"  # mostly plateaus or failures
@@ -68,17 +103,20 @@ def print_report(args: argparse.Namespace, data: Data, result) -> None:
             "! most fits stopped near a constant prediction's loss (a plateau, or "
             "a model that cannot represent the task) or failed"
         )
-    print(f"Trivial: {task.trivial_note}")
-    refs = [
-        f"{key} {b['mean_score']:.3f}"
-        for key, b in result.baselines.items()
-        if "mean_score" in b
-    ]
-    if refs:
-        print(
-            f"Reference models on the same split(s): {', '.join(refs)} (constant "
-            "prediction; linear model of the last steps)"
-        )
+    if forecasts is not None:
+        _print_baselines(data, result, forecasts, steps, decimals)
+    else:
+        print(f"Trivial: {task.trivial_note}")
+        refs = [
+            f"{key} {b['mean_score']:.3f}"
+            for key, b in result.baselines.items()
+            if "mean_score" in b
+        ]
+        if refs:
+            print(
+                f"Reference models on the same split(s): {', '.join(refs)} "
+                "(constant prediction; linear model of the last steps)"
+            )
     pairs = f"{result.n_repeats} seed(s) x {result.n_splits} split(s)"
     if result.needed_n_nonlinear is None:
         print(f"No conclusion: {result.withheld}")
@@ -97,7 +135,109 @@ def print_report(args: argparse.Namespace, data: Data, result) -> None:
         )
 
 
-def write_json(args, data: Data, settings, result) -> None:
+def baseline_entries(data: Data, result, forecasts) -> dict[str, dict]:
+    """--csv: every baseline row, in report order, as name -> entry.
+
+    An entry has ``label`` (the table's), ``description`` and either
+    ``mean_score``, ``std_score``, ``scores`` (per fold), ``mae`` ((H,), mean
+    over the folds) and ``fold_mae`` ((n_folds, H)), or ``omitted`` (why).
+    """
+    series = data.series
+    refs = {}
+    # "Ridge on lags" is the sweep's linear reference (ReferenceRegressor):
+    # RidgeCV on the standardised last W rows of every input column, flattened,
+    # all H steps at once -- on exactly the windows (and folds) the AL-RNN reads,
+    # which is LagRidgeForecaster's direct multi-step ridge with n_lags=W.
+    # LagRidgeForecaster itself would pick its own lag count and be refitted on
+    # the table, so it would not score these windows; nothing is refitted here.
+    # (ReferenceRegressor reads at most 2048 values per window: W * F beyond
+    # that, it takes the most recent rows only.)
+    for key, label in (("trivial", "mean"), ("linear", "Ridge on lags")):
+        b = result.baselines.get(key)
+        if b is None:
+            continue
+        entry = {"label": label, "description": b["description"]}
+        if "error" in b:
+            entry["omitted"] = f"failed ({b['error']})"
+        else:
+            entry.update(
+                {k: b[k] for k in ("mean_score", "std_score", "scores")},
+                mae=np.asarray(b["mean_extra_scores"]["mae"]),
+                fold_mae=np.array(b["extra_scores"]["mae"], dtype=float),
+            )
+        refs[key] = entry
+    labels = {
+        "naive": "naive (last value)",
+        "seasonal_naive": "seasonal naive",
+        "ets": f"ETS ({series.target} alone)",
+        "arima": f"ARIMA ({series.target} alone)",
+    }
+    own = {k: {"label": labels[k], **v} for k, v in forecasts.items()}
+    if "seasons" in own["seasonal_naive"]:
+        own["seasonal_naive"]["label"] += (
+            f" ({season_text(own['seasonal_naive']['seasons'])})"
+        )
+    order = ("naive", "seasonal_naive", "trivial", "linear", "ets", "arima")
+    entries = {**own, **refs}
+    return {k: entries[k] for k in order if k in entries}
+
+
+def _print_baselines(data: Data, result, forecasts, steps, decimals) -> None:
+    series = data.series
+    entries = baseline_entries(data, result, forecasts)
+    print(
+        f"Baselines on the same test windows ({data.n_folds} folds; MAE of "
+        f"{series.target!r} in its own units):"
+    )
+    header = ["baseline", "mean test R^2", "std", *(f"MAE h={h}" for h in steps)]
+    rows = [
+        [
+            e["label"],
+            f"{e['mean_score']:.3f}",
+            f"{e['std_score']:.3f}",
+            *_mae_cells(e["mae"], steps, decimals),
+        ]
+        for e in entries.values()
+        if "omitted" not in e
+    ]
+    widths = [max(len(c) for c in col) for col in zip(header, *rows, strict=True)]
+    line = [header[0].ljust(widths[0])]
+    line += [h.rjust(w) for h, w in zip(header[1:], widths[1:], strict=True)]
+    print("  ".join(line))
+    print("  ".join("-" * w for w in widths))
+    for cells in rows:
+        line = [cells[0].ljust(widths[0])]
+        line += [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
+        print("  ".join(line))
+    if None in entries.get("seasonal_naive", {}).get("seasons", ()):
+        print("  seasonal naive: -: no season found in that fold's training rows, so")
+        print("    the last value is repeated there (the naive forecast)")
+    print(
+        f"  Ridge on lags: RidgeCV on the window's {data.n_timesteps} rows of every "
+        "input column, all\n    steps at once (the sweep's linear reference); mean: "
+        "the training targets' mean"
+    )
+    if any("scores" in entries.get(k, {}) for k in ("ets", "arima")):
+        print(
+            f"  ETS, ARIMA: statsmodels, fitted per fold on {series.target!r} alone, "
+            "forecasting\n    from each test window's origin"
+        )
+    for e in entries.values():
+        if "omitted" in e:
+            print(f"  {e['label'].split(' (')[0]}: omitted, {e['omitted']}")
+    print()
+
+
+def _json_baseline(entry: dict) -> dict:
+    out = {k: v for k, v in entry.items() if k not in ("scores", "mae", "fold_mae")}
+    if "scores" in entry:
+        out["fold_scores"] = [float(s) for s in entry["scores"]]
+        out["mae_per_horizon"] = [float(v) for v in entry["mae"]]
+        out["fold_mae_per_horizon"] = np.asarray(entry["fold_mae"]).tolist()
+    return out
+
+
+def write_json(args, data: Data, settings, result, forecasts=None) -> None:
     """Write the settings, every row, the reference models and the conclusion."""
     rows = [
         {
@@ -118,10 +258,20 @@ def write_json(args, data: Data, settings, result) -> None:
         }
         for r in result.rows
     ]
-    baselines = {
-        key: {k: v for k, v in b.items() if k != "scores"}
-        for key, b in result.baselines.items()
-    }
+    if forecasts is not None:  # --csv: the MAE per step ahead of every fit
+        for row, r in zip(rows, result.rows, strict=True):
+            H = data.series.horizon
+            row["test_mae_per_horizon"] = _floats(r["mean_extra_scores"]["mae"], H)
+            row["fold_test_mae_per_horizon"] = [
+                _floats(m, H) for m in r["extra_scores"]["mae"]
+            ]
+        entries = baseline_entries(data, result, forecasts)
+        baselines = {key: _json_baseline(e) for key, e in entries.items()}
+    else:
+        baselines = {
+            key: {k: v for k, v in b.items() if k != "scores"}
+            for key, b in result.baselines.items()
+        }
     document = {
         "task": data.task.name,
         "score": data.task.score_name,
@@ -163,9 +313,23 @@ def write_json(args, data: Data, settings, result) -> None:
     }
     if data.source:
         document["data"] = data.source
+    if forecasts is not None:
+        document["mae"] = {
+            "horizons": list(range(1, data.series.horizon + 1)),
+            "units": f"those of the target column {data.series.target!r}",
+            "mean_over": "the test folds (and seeds)",
+        }
     if args.json.parent != Path():
         args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+def _floats(values, horizon: int) -> list | None:
+    """A per-horizon array as H floats (None for a failed fit; NaN: no fit)."""
+    if values is None:
+        return None
+    values = np.atleast_1d(np.asarray(values, dtype=np.float64))  # (H,) or (1,)
+    return [float(v) for v in np.broadcast_to(values, (horizon,))]
 
 
 def save_plot(args, data: Data, rows) -> None:

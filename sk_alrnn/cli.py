@@ -32,7 +32,13 @@ from joblib import parallel_config
 from tqdm.auto import tqdm
 
 from sk_alrnn import __version__
-from sk_alrnn._cli_data import CSV_FOLDS, DEFAULT_TASK, load_data
+from sk_alrnn._cli_data import (
+    CSV_FOLDS,
+    DEFAULT_TASK,
+    forecast_baselines,
+    load_data,
+    mae_per_horizon,
+)
 from sk_alrnn._cli_output import print_report, save_plot, write_json
 from sk_alrnn._task_suite import TASKS
 from sk_alrnn.model_selection import (
@@ -334,8 +340,16 @@ def _add_csv_options(sweep: argparse.ArgumentParser) -> None:
         "--target column at the next H rows; one ALRNNRegressor (output='last', "
         "H outputs) predicts every step ahead. Windows are scored in time order "
         f"by TimeSeriesSplit(n_splits=--cv or {CSV_FOLDS}, gap=H-1), so no training "
-        "target lies in a test period, with R^2 (averaged over the H steps); "
-        "inputs are standardised with the rows of the first training fold. "
+        "target lies in a test period, with R^2 (averaged over the H steps) and "
+        "the mean absolute error of each step ahead h=1..H in the target's own "
+        "units (mean over the test folds; the table shows h=1, (H+1)//2 and H "
+        "when H > 4); inputs are standardised with the rows of the first "
+        "training fold. A baselines block scores, on the same test windows: "
+        "naive (last value), seasonal naive (season inferred from each fold's "
+        "training rows; left out when none is found), the training targets' "
+        "mean, ridge regression on the window and, with statsmodels installed, "
+        "ETS and ARIMA of the target alone. --json holds every number, with "
+        "per-fold scores and one MAE per step ahead (lists of length H). "
         "Missing values, non-numeric inputs and files too short for the folds "
         "are refused with a one-line message.",
     )
@@ -365,6 +379,13 @@ def _add_csv_options(sweep: argparse.ArgumentParser) -> None:
         metavar="COLUMN",
         help="a date/time (or other label) column to drop; rows must already be "
         "in time order",
+    )
+    add(
+        "--no-statsmodels",
+        action="store_true",
+        default=None,  # None: not given (the flag is refused without --csv)
+        help="leave the ETS and ARIMA baselines out (their statsmodels fits are "
+        "the slow part of the baselines on long or seasonal series)",
     )
 
 
@@ -449,6 +470,8 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             n_jobs=args.n_jobs,
             return_train_score=True,
             callback=lambda p, fold, out: bar.update(),
+            # --csv: the MAE per step ahead of the same fits (no refit)
+            extra_scoring=None if data.series is None else {"mae": mae_per_horizon},
         )
     for w in caught:  # the report states a withheld answer itself
         if not issubclass(w.category, InconclusiveSweepWarning):
@@ -462,9 +485,11 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             file=sys.stderr,
         )
         return 1
-    print_report(args, data, result)
+    # --csv: naive, seasonal naive, ETS and ARIMA on the same test windows
+    forecasts = None if data.series is None else forecast_baselines(data)
+    print_report(args, data, result, forecasts)
     if args.json is not None:
-        write_json(args, data, settings, result)
+        write_json(args, data, settings, result, forecasts)
         print(f"Results written to {args.json}")
     if args.plot is not None:
         save_plot(args, data, rows)

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -221,7 +222,9 @@ def test_python_dash_m_help():
 
 
 # -- --csv: the user's own time series ------------------------------------------------
-CSV_TINY = ["--n-hidden", "4", "--max-iter", "2", "--window", "8", "--no-progress"]
+# --no-statsmodels: ETS / ARIMA fits take seconds; one test below keeps them
+CSV_FAST = ["--n-hidden", "4", "--max-iter", "2", "--no-progress", "--no-statsmodels"]
+CSV_TINY = [*CSV_FAST, "--window", "8"]
 
 
 @pytest.fixture
@@ -254,9 +257,14 @@ def test_csv_sweep_prints_the_table_and_writes_json(sine_csv, tmp_path, capsys):
     assert "sine.csv: forecast 'signal' 1 step ahead" in out
     assert "time column 'date' dropped" in out
     assert "2-fold time-series cross-validation on 112 windows (120 rows)" in out
-    assert "mean test R^2" in out and "(persistence) scores R^2 =" in out
+    assert "mean test R^2" in out and "MAE h=1" in out
     assert [row[0] for row in _table_rows(out)] == ["0", "2"]
+    # persistence is the baselines block's naive row (and the JSON trivial score)
+    naive = next(line for line in out.splitlines() if line.startswith("naive"))
+    assert "naive (last value)" in naive
     doc = json.loads(out_json.read_text())
+    assert doc["trivial_score"] == doc["baselines"]["naive"]["mean_score"]
+    assert f"{doc['trivial_score']:.3f}" in naive.split(")")[1].split()
     assert doc["task"] == "csv" and doc["score"] == "R^2"
     assert doc["data"]["target"] == "signal"
     assert doc["data"]["inputs"] == ["signal", "other"]
@@ -406,6 +414,140 @@ def test_help_documents_the_csv_options():
     for flag in ("--csv", "--target", "--window", "--horizon", "--time-column"):
         assert flag in text
     assert "--features" in text and "TimeSeriesSplit" in text and "gap=H-1" in text
+
+
+def _column_csv(tmp_path, name, values):
+    path = tmp_path / f"{name}.csv"
+    path.write_text(name + "\n" + "\n".join(f"{v:.6f}" for v in values) + "\n")
+    return path
+
+
+def _baseline_lines(out):
+    """The baselines block's rows: name -> the line's numbers."""
+    lines = out.splitlines()
+    start = lines.index(next(x for x in lines if x.startswith("baseline ")))
+    rows = {}
+    for line in lines[start + 2 :]:
+        if not line.strip() or line.startswith(" "):
+            break
+        name, numbers = line.split("  ")[0], line.split()
+        rows[name] = [float(v) for v in numbers[-(len(numbers) - len(name.split())) :]]
+    return rows
+
+
+def test_csv_reports_mae_per_horizon_and_the_naive_one_by_hand(tmp_path, capsys):
+    """MAE per step ahead, in the target's units: hand-computed for naive."""
+    t = np.arange(40)
+    values = 100 + 5 * np.sin(0.5 * t) + 0.1 * t**1.5  # not standardised
+    path = _column_csv(tmp_path, "level", values)
+    out_json = tmp_path / "mae.json"
+    argv = ["--csv", str(path), "--target", "level", "--window", "4"]
+    argv += ["--horizon", "2", "--cv", "2", "--n-nonlinear", "0", "1"]
+    assert main([*argv, *CSV_FAST, "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("n_nonlinear"))
+    assert "std  MAE h=1  MAE h=2  train" in header  # next to R^2
+    doc = json.loads(out_json.read_text())
+    assert doc["mae"]["horizons"] == [1, 2] and "'level'" in doc["mae"]["units"]
+    # by hand: window i's origin is row i + 3; naive repeats it at rows +1, +2
+    data = load_data(_build_parser().parse_args(["sweep", *argv]), _build_parser())
+    per_fold = []
+    for _, test in data.splits:
+        origin = test + 3
+        per_fold.append(
+            [np.abs(values[origin + h] - values[origin]).mean() for h in (1, 2)]
+        )
+    naive = doc["baselines"]["naive"]
+    np.testing.assert_allclose(naive["mae_per_horizon"], np.mean(per_fold, axis=0))
+    np.testing.assert_allclose(naive["fold_mae_per_horizon"], per_fold)
+    printed = _baseline_lines(out)["naive (last value)"]
+    np.testing.assert_allclose(printed[2:], np.mean(per_fold, axis=0), atol=6e-3)
+    assert printed[0] == pytest.approx(naive["mean_score"], abs=5e-4)
+    # the swept rows: finite, one MAE per step ahead, one list per fold
+    for r in doc["results"]:
+        assert len(r["test_mae_per_horizon"]) == 2
+        assert np.all(np.isfinite(r["test_mae_per_horizon"]))
+        assert len(r["fold_test_mae_per_horizon"]) == 2
+        np.testing.assert_allclose(
+            r["test_mae_per_horizon"], np.mean(r["fold_test_mae_per_horizon"], axis=0)
+        )
+    assert {"trivial", "linear"} <= set(doc["baselines"])  # the sweep's references
+    assert len(doc["baselines"]["linear"]["mae_per_horizon"]) == 2
+    assert "ETS: omitted, --no-statsmodels" in out
+    assert doc["baselines"]["ets"]["omitted"] == "--no-statsmodels"
+
+
+def test_csv_seasonal_naive_beats_naive_on_a_seasonal_series(tmp_path, capsys):
+    t = np.arange(96)
+    noise = 0.05 * np.random.default_rng(0).normal(size=96)
+    path = _column_csv(tmp_path, "sales", 10 + np.sin(2 * np.pi * t / 6) + noise)
+    out_json = tmp_path / "season.json"
+    argv = ["--csv", str(path), "--target", "sales", "--window", "6"]
+    argv += ["--horizon", "3", "--n-nonlinear", "0", "--json", str(out_json)]
+    assert main([*argv, *CSV_FAST]) == 0
+    out = capsys.readouterr().out
+    rows = _baseline_lines(out)
+    assert "seasonal naive (season 6)" in rows
+    baselines = json.loads(out_json.read_text())["baselines"]
+    seasonal, naive = baselines["seasonal_naive"], baselines["naive"]
+    assert seasonal["seasons"] == [6, 6, 6]
+    assert seasonal["mean_score"] > 0.9 > naive["mean_score"]
+    assert np.all(np.less(seasonal["mae_per_horizon"], naive["mae_per_horizon"]))
+
+
+def test_csv_without_a_season_leaves_seasonal_naive_out(tmp_path, capsys):
+    line = 3.0 + 0.5 * np.arange(40)  # constant differences: no season to find
+    path = _column_csv(tmp_path, "walk", line)
+    argv = ["--csv", str(path), "--target", "walk", "--window", "4"]
+    assert main([*argv, "--n-nonlinear", "0", *CSV_FAST]) == 0
+    out = capsys.readouterr().out
+    assert "seasonal naive: omitted, no season found" in out
+    assert not any(name.startswith("seasonal") for name in _baseline_lines(out))
+
+
+def test_csv_statsmodels_baselines_when_installed(tmp_path, capsys):
+    pytest.importorskip("statsmodels")
+    t = np.arange(60)  # the first of 2 folds trains on 25 rows (>= 20)
+    noise = 0.2 * np.random.default_rng(2).normal(size=60)
+    path = _column_csv(tmp_path, "y", 0.05 * t + np.cumsum(noise))  # no season
+    out_json = tmp_path / "sm.json"
+    argv = ["--csv", str(path), "--target", "y", "--window", "4", "--horizon", "2"]
+    argv += ["--n-nonlinear", "0", "--cv", "2", "--json", str(out_json)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main([*argv, "--n-hidden", "4", "--max-iter", "2", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert not [w for w in caught if "statsmodels" in w.filename]  # kept silent
+    rows = _baseline_lines(out)
+    assert {"ETS (y alone)", "ARIMA (y alone)"} <= set(rows), out
+    baselines = json.loads(out_json.read_text())["baselines"]
+    for name in ("ets", "arima"):
+        assert "omitted" not in baselines[name]
+        assert len(baselines[name]["mae_per_horizon"]) == 2
+        assert np.all(np.isfinite(baselines[name]["fold_mae_per_horizon"]))
+
+
+def test_csv_long_horizon_shows_a_subset_and_the_json_all(tmp_path, capsys):
+    path = _column_csv(tmp_path, "x", np.sin(0.4 * np.arange(60)))
+    out_json = tmp_path / "h.json"
+    argv = ["--csv", str(path), "--target", "x", "--window", "5", "--horizon", "7"]
+    argv += ["--cv", "2", "--n-nonlinear", "1", "--json", str(out_json)]
+    assert main([*argv, *CSV_FAST]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("n_nonlinear"))
+    assert "MAE h=1" in header and "MAE h=4" in header and "MAE h=7" in header
+    assert "MAE h=2" not in header
+    doc = json.loads(out_json.read_text())
+    assert len(doc["results"][0]["test_mae_per_horizon"]) == 7
+    assert all(
+        len(b.get("mae_per_horizon", [0] * 7)) == 7 for b in doc["baselines"].values()
+    )
+
+
+def test_no_statsmodels_applies_to_csv_only(capsys):
+    with pytest.raises(SystemExit):
+        main(["--no-statsmodels", *TINY])
+    assert "--no-statsmodels applies to --csv data only" in capsys.readouterr().err
 
 
 @pytest.mark.slow

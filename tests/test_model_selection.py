@@ -242,6 +242,61 @@ def test_failed_fits_score_nan_and_count_as_under_trained():
         )
 
 
+def _fold_and_p(estimator, X, y):
+    """An array-valued extra scorer: (test fold, n_nonlinear) of the fit."""
+    return np.array([float(X[0, 0]) // 10, estimator.n_nonlinear])
+
+
+def test_extra_scoring_measures_the_same_fits_without_changing_the_rows():
+    result = _fake_sweep([0, 2], extra_scoring={"tag": _fold_and_p})
+    row = result.rows[1]
+    assert [v.tolist() for v in row["extra_scores"]["tag"]] == [[0, 2], [1, 2], [2, 2]]
+    np.testing.assert_array_equal(row["mean_extra_scores"]["tag"], [1.0, 2.0])
+    plain = _fake_sweep([0, 2])
+    assert [r["scores"].tolist() for r in result.rows] == [
+        r["scores"].tolist() for r in plain.rows
+    ]
+    assert "extra_scores" not in plain.rows[0]  # nothing new without the option
+    assert list(result.to_frame().columns) == list(plain.to_frame().columns)
+    # a failed fit has no extra value, and the mean leaves it out
+    X = np.arange(30.0)[:, None]
+    with pytest.warns(InconclusiveSweepWarning):
+        failed = sweep_nonlinearity(
+            _Failing(),
+            X,
+            np.zeros(30),
+            [0, 2],
+            cv=3,
+            baselines=False,
+            extra_scoring={"tag": _fold_and_p},
+        )
+    assert failed.rows[1]["extra_scores"]["tag"] == [None] * 3
+    assert np.isnan(failed.rows[1]["mean_extra_scores"]["tag"])
+    # the reference models are measured too; scorer names work
+    X, y = _linear_task(60)
+    est = ALRNNRegressor(n_hidden=4, max_iter=1, random_state=0)
+    with pytest.warns(InconclusiveSweepWarning):
+        result = sweep_nonlinearity(
+            est, X, y, [0], cv=2, extra_scoring={"mae": "neg_mean_absolute_error"}
+        )
+    linear = result.baselines["linear"]
+    assert len(linear["extra_scores"]["mae"]) == 2
+    assert linear["mean_extra_scores"]["mae"] == pytest.approx(
+        np.mean(linear["extra_scores"]["mae"])
+    )
+    assert (
+        linear["mean_extra_scores"]["mae"]
+        > result.baselines["trivial"]["mean_extra_scores"]["mae"]
+    )  # negated MAE: the linear model errs less than the mean
+
+
+def test_scoring_takes_one_metric_and_points_to_extra_scoring():
+    with pytest.raises(ValueError, match="extra_scoring"):
+        _fake_sweep([0], scoring={"r2": "r2", "mae": "neg_mean_absolute_error"})
+    with pytest.raises(ValueError, match="dict of names"):
+        _fake_sweep([0], extra_scoring=[_fold_and_p])
+
+
 def test_no_answer_when_nothing_beats_the_trivial_model():
     rng = np.random.RandomState(0)
     X, y = rng.normal(size=(120, 6, 2)), rng.normal(size=120)

@@ -31,6 +31,7 @@ from sk_alrnn.forecasting._forecaster_fit import FitMixin, _as_frame
 from sk_alrnn.forecasting._index import wrap_like
 
 # The sequence estimators' parameters that a single table has no use for.
+EXPLODED = 1e3  # a forecast this many training stds from the mean has diverged
 _SEQUENCE_ONLY = {"output", "init", "batch_size", "n_iter_no_change"}
 
 
@@ -89,8 +90,12 @@ class ALRNNForecaster(FitMixin, RegressorMixin, BaseEstimator):
         ``window_`` rows are NaN (``score`` skips them).
     max_iter : int, default=200
         Maximum number of epochs (passes over all training origins).
-    batch_size : int, default=32
-        Origins per mini-batch (clipped to the number of origins).
+    batch_size : int or "auto", default="auto"
+        Origins per mini-batch (clipped to the number of origins). ``"auto"``:
+        32, grown (up to 256) where ``max_iter`` epochs of batches of 32 would
+        take more than 20 000 gradient steps, so that they take about that
+        many: tables of up to about 3200 rows at the default ``max_iter``
+        train in batches of 32, a 5000-row table in batches of 50.
     learning_rate_init : float, default=1e-3
         Adam's learning rate (lower than the sequence estimators' 5e-3: training
         refines a fitted start).
@@ -198,7 +203,10 @@ class ALRNNForecaster(FitMixin, RegressorMixin, BaseEstimator):
         "targets": [list, tuple, np.ndarray, None],
         "init": [StrOptions({"ar", "memory", "paper"})],
         "context": [StrOptions({"carry", "reset", "warmup"})],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "n_iter_no_change": [
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -217,7 +225,7 @@ class ALRNNForecaster(FitMixin, RegressorMixin, BaseEstimator):
         init="ar",
         context="carry",
         max_iter=200,
-        batch_size=32,
+        batch_size="auto",
         learning_rate_init=1e-3,
         learning_rate="cosine",
         alpha=0.0,
@@ -387,21 +395,36 @@ class ALRNNForecaster(FitMixin, RegressorMixin, BaseEstimator):
         prefix = self._tail[1:] if self.context == "carry" else self._tail[:0]
         full = np.concatenate([prefix, Xs])
         out = _ft.one_step_outputs(self.module_, full, self.window_)[len(prefix) :]
-        self._warn_if_exploding(out)
+        self._warn_if_exploding(out, free_run=False)
         y_pred = self._unscale(out)
         if self.context == "warmup":
             y_pred[: self.window_] = np.nan
         return y_pred[:, 0] if self._single_output else y_pred
 
-    def _warn_if_exploding(self, out):
-        peak = float(np.nanmax(np.abs(out), initial=0.0))
-        if np.isfinite(out).all() and peak < 1e6:
+    def _warn_if_exploding(self, out, free_run: bool = True):
+        """Warn when forecasts (standardised, (n, O)) leave all bounds."""
+        bad = ~np.isfinite(out).all(axis=1) | (np.abs(out) >= EXPLODED).any(axis=1)
+        if not bad.any():
             return
+        step = int(np.argmax(bad)) + 1
+        name = type(self).__name__
+        where = f"from step {step}" if free_run else f"at row {step - 1}"
+        if free_run and step > self.horizon_:
+            advice = (
+                f"The model was trained to forecast horizon_={self.horizon_} steps "
+                "and its free run is not kept bounded beyond that. For long free "
+                "runs (e.g. reconstructing dynamics), fit with a longer horizon "
+                "and more ReLU units (e.g. horizon=4 * horizon_, "
+                "n_nonlinear=n_hidden // 2), or forecast fewer steps."
+            )
+        else:
+            advice = (
+                "Check that X resembles the training table (scale, columns), or "
+                "refit with a lower learning_rate_init."
+            )
         warnings.warn(
-            f"{type(self).__name__}: the forecasts grew to {peak:.3g} training "
-            "standard deviations (or became non-finite); the hidden state diverges "
-            "on this input. Check that X resembles the training table (scale, "
-            "columns).",
+            f"{name}: the forecasts diverge {where} on (beyond "
+            f"{EXPLODED:g} training standard deviations, or non-finite). " + advice,
             RuntimeWarning,
             stacklevel=3,
         )

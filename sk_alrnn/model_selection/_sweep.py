@@ -76,6 +76,10 @@ class SweepResult:
         loss, or failed); ``mean_fit_time`` and ``fit_times`` (s), ``n_iter``
         (epochs per fit, None without ``n_iter_``) and, with
         ``return_train_score=True``, ``mean_train_score`` and ``train_scores``.
+        With ``extra_scoring``: ``extra_scores`` (name -> one value per fit, in
+        the order of ``scores``; None for a failed fit) and ``mean_extra_scores``
+        (name -> the mean over the fits whose values are all finite: a float, or
+        an array for array-valued scorers; NaN when there is none).
     best_n_nonlinear : int
         The value with the highest mean score.
     needed_n_nonlinear : int or None
@@ -83,8 +87,10 @@ class SweepResult:
         sweep withholds its conclusion (see ``withheld``).
     baselines : dict
         ``"trivial"`` and ``"linear"`` (when computed): ``description``,
-        ``mean_score``, ``std_score`` and per-fold ``scores`` on the same folds;
-        a ``"error"`` entry instead when the model could not be fitted.
+        ``mean_score``, ``std_score`` and per-fold ``scores`` on the same folds
+        (with ``extra_scoring`` also ``extra_scores`` and ``mean_extra_scores``,
+        as in the rows); a ``"error"`` entry instead when the model could not
+        be fitted.
     margin : float
         Differences above ``-margin`` count as none: ``tolerance`` times the
         best mean's gain over the trivial baseline (0 without it).
@@ -123,12 +129,14 @@ class SweepResult:
         return text
 
     def to_frame(self):
-        """The rows as a pandas DataFrame (requires pandas); lists are dropped."""
+        """The rows as a pandas DataFrame (requires pandas); lists (and the
+        dicts of ``extra_scoring``) are dropped."""
         import pandas as pd
 
+        nested = (list, dict, np.ndarray)
         return pd.DataFrame(
             [
-                {k: v for k, v in r.items() if not isinstance(v, (list, np.ndarray))}
+                {k: v for k, v in r.items() if not isinstance(v, nested)}
                 for r in self.rows
             ]
         )
@@ -184,6 +192,7 @@ def fit_and_score(
     *,
     return_train_score=False,
     error_score="raise",
+    extra_scorers=None,
 ):
     """Fit ``estimator`` on rows ``train``; score it on rows ``test``.
 
@@ -207,13 +216,19 @@ def fit_and_score(
     error_score : "raise" or float, default="raise"
         Score recorded when fitting or scoring fails (stop reason "failed",
         the message in ``error``), or "raise" to propagate the error.
+    extra_scorers : dict of str to callable, default=None
+        Further measures of the same fitted model on the test rows, each
+        ``scorer(estimator, X, y)`` returning a number or an array (e.g. one
+        error per step ahead); no refit.
 
     Returns
     -------
     dict
         ``test_score``, ``train_score`` (None unless asked), ``fit_time`` (s),
-        ``n_iter`` (None without ``n_iter_``), ``converged``, ``stop_reason``
-        and ``error`` (None, or the message of a failed fit).
+        ``n_iter`` (None without ``n_iter_``), ``converged``, ``stop_reason``,
+        ``error`` (None, or the message of a failed fit) and ``extra_scores``
+        (name -> float or ndarray per ``extra_scorers``; None values for a
+        failed fit; empty without ``extra_scorers``).
 
     Examples
     --------
@@ -227,16 +242,22 @@ def fit_and_score(
     (0.999, True, 'converged')
     """
     X_train, y_train = take_rows(X, train), take_rows(y, train)
+    extra_scorers = extra_scorers or {}
     start = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             estimator.fit(X_train, y_train)
         fit_time = time.perf_counter() - start
-        test_score = float(scorer(estimator, take_rows(X, test), take_rows(y, test)))
+        X_test, y_test = take_rows(X, test), take_rows(y, test)
+        test_score = float(scorer(estimator, X_test, y_test))
         train_score = (
             float(scorer(estimator, X_train, y_train)) if return_train_score else None
         )
+        extra_scores = {
+            name: _as_value(extra(estimator, X_test, y_test))
+            for name, extra in extra_scorers.items()
+        }
     except Exception as exc:  # recorded as a failed fit
         if isinstance(error_score, str):
             raise
@@ -248,6 +269,7 @@ def fit_and_score(
             "converged": False,
             "stop_reason": "failed",
             "error": f"{type(exc).__name__}: {exc}",
+            "extra_scores": dict.fromkeys(extra_scorers),
         }
     warned = False
     for w in caught:
@@ -268,7 +290,14 @@ def fit_and_score(
         "converged": reason != "max_iter",
         "stop_reason": reason,
         "error": None,
+        "extra_scores": extra_scores,
     }
+
+
+def _as_value(value):
+    """A scorer's value: a float, or a float64 array for array-valued scorers."""
+    value = np.asarray(value, dtype=np.float64)
+    return float(value) if value.ndim == 0 else value
 
 
 def sweep_nonlinearity(
@@ -287,6 +316,7 @@ def sweep_nonlinearity(
     return_train_score=False,
     error_score=np.nan,
     callback=None,
+    extra_scoring=None,
 ):
     """Cross-validate ``estimator`` for each number of ReLU units, with evidence.
 
@@ -317,7 +347,8 @@ def sweep_nonlinearity(
         samples pass ``TimeSeriesSplit``; a list with one ``(train, test)`` pair
         is a single hold-out split).
     scoring : str or callable, default=None
-        The estimator's ``score`` when None.
+        The one score that the rows are compared on; the estimator's ``score``
+        when None. Further measures go to ``extra_scoring``.
     n_repeats : int, default=1
         Seeds per fold. Repeat 0 uses the estimator's ``random_state``; later
         repeats use seeds drawn from it (an int gives reproducible sweeps).
@@ -343,6 +374,13 @@ def sweep_nonlinearity(
         advance a progress bar); ``fold`` counts over repeats and folds
         (``repeat * n_splits + k``) and ``fit_result`` is the dict of
         :func:`fit_and_score`.
+    extra_scoring : dict of str to (str or callable), default=None
+        Further measures of every fit (and of the reference models) on its test
+        rows, computed on the same fitted model (no refit) and reported, not
+        compared: each a scikit-learn scorer name or a callable
+        ``scorer(estimator, X, y)`` that may return an array (e.g. the mean
+        absolute error per step ahead). See ``extra_scores`` and
+        ``mean_extra_scores`` in :class:`SweepResult`.
 
     Returns
     -------
@@ -387,7 +425,14 @@ def sweep_nonlinearity(
     classifier = is_classifier(estimator)
     splitter = check_cv(cv, y, classifier=classifier)
     splits = list(splitter.split(X, y))
+    if isinstance(scoring, dict | list | tuple | set):
+        raise ValueError(
+            "scoring takes one metric (a name or a callable), which the rows are "
+            f"compared on; got {type(scoring).__name__} {scoring!r}. Pass further "
+            "metrics as extra_scoring={'name': scorer, ...}."
+        )
     scorer = check_scoring(estimator, scoring=scoring)
+    extras = _extra_scorers(estimator, extra_scoring)
     fit_jobs = [
         ((p, r, k), _configured(estimator, param, p, seed_param, seeds[r]))
         for p in values
@@ -398,7 +443,10 @@ def sweep_nonlinearity(
     if baselines:
         output = _output_of(params, param)
         cls = ReferenceClassifier if classifier else ReferenceRegressor
-        reference_scorer = check_scoring(cls(), scoring=scoring)
+        references = (
+            check_scoring(cls(), scoring=scoring),
+            _extra_scorers(cls(), extra_scoring),
+        )
         reference_jobs = [
             (
                 (name, k),
@@ -407,15 +455,22 @@ def sweep_nonlinearity(
             for name in BASELINES
             for k in range(len(splits))
         ]
+    fit = delayed(_indexed_fit)
     tasks = [
-        delayed(_indexed_fit)(
-            key, est, X, y, *splits[key[-1]], scorer, return_train_score, error_score
+        fit(
+            key,
+            est,
+            X,
+            y,
+            *splits[key[-1]],
+            (scorer, extras),
+            return_train_score,
+            error_score,
         )
         for key, est in fit_jobs
-    ] + [
-        delayed(_indexed_fit)(
-            key, est, X, y, *splits[key[-1]], reference_scorer, False, np.nan
-        )
+    ]
+    tasks += [
+        fit(key, est, X, y, *splits[key[-1]], references, False, np.nan)
         for key, est in reference_jobs
     ]
     results = {}
@@ -483,7 +538,8 @@ def _output_of(params: dict, param: str) -> str:
     return output if output in ("last", "sequence") else "last"
 
 
-def _indexed_fit(key, estimator, X, y, train, test, scorer, with_train, error_score):
+def _indexed_fit(key, estimator, X, y, train, test, scorers, with_train, error_score):
+    scorer, extras = scorers
     out = fit_and_score(
         estimator,
         X,
@@ -493,8 +549,50 @@ def _indexed_fit(key, estimator, X, y, train, test, scorer, with_train, error_sc
         scorer,
         return_train_score=with_train,
         error_score=error_score,
+        extra_scorers=extras,
     )
     return key, out
+
+
+def _extra_scorers(estimator, extra_scoring) -> dict:
+    """``extra_scoring`` as name -> scorer callables (checked like ``scoring``)."""
+    if extra_scoring is None:
+        return {}
+    if not isinstance(extra_scoring, dict) or not all(
+        isinstance(name, str) for name in extra_scoring
+    ):
+        raise ValueError(
+            "extra_scoring must be a dict of names to scorers (a scikit-learn "
+            "scorer name or a callable scorer(estimator, X, y)); got "
+            f"{extra_scoring!r}."
+        )
+    return {
+        name: check_scoring(estimator, scoring=scoring)
+        for name, scoring in extra_scoring.items()
+    }
+
+
+def _mean_value(values: list):
+    """Mean over the fits whose values are all finite (elementwise for arrays)."""
+    kept = [
+        np.asarray(v, dtype=np.float64)
+        for v in values
+        if v is not None and np.all(np.isfinite(v))
+    ]
+    if not kept:
+        return math.nan
+    mean = np.mean(np.stack(kept), axis=0)
+    return float(mean) if mean.ndim == 0 else mean
+
+
+def _with_extras(entry: dict, fits: list[dict]) -> dict:
+    """Add ``extra_scores`` and ``mean_extra_scores`` when the fits carry any."""
+    names = list(fits[0].get("extra_scores") or {}) if fits else []
+    if names:
+        extras = {n: [f["extra_scores"][n] for f in fits] for n in names}
+        entry["extra_scores"] = extras
+        entry["mean_extra_scores"] = {n: _mean_value(v) for n, v in extras.items()}
+    return entry
 
 
 def _row(p: int, fits: list[dict], with_train: bool) -> dict:
@@ -521,7 +619,7 @@ def _row(p: int, fits: list[dict], with_train: bool) -> dict:
         train = np.array([f["train_score"] for f in fits], dtype=float)
         row["mean_train_score"] = float(np.nanmean(train)) if train.size else math.nan
         row["train_scores"] = train
-    return row
+    return _with_extras(row, fits)
 
 
 def _baseline(name: str, fits: list[dict]) -> dict:
@@ -529,12 +627,13 @@ def _baseline(name: str, fits: list[dict]) -> dict:
     errors = [f["error"] for f in fits if f["error"]]
     if errors:
         return {"description": BASELINES[name], "error": errors[0]}
-    return {
+    entry = {
         "description": BASELINES[name],
         "mean_score": float(scores.mean()),
         "std_score": float(scores.std(ddof=1)) if len(scores) > 1 else 0.0,
         "scores": scores,
     }
+    return _with_extras(entry, fits)
 
 
 def _summarise(fits, refs, with_train, tolerance, n_repeats, n_splits, params):
