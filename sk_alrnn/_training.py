@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
+from sk_alrnn._interrupts import Latch, latched_interrupts
 from sk_alrnn._kernels.fpenv import flush_denormals
 
 LossFn = Callable[[Tensor, Tensor, Tensor | None], Tensor]
@@ -353,13 +354,16 @@ def train(
     (:func:`sk_alrnn._kernels.fpenv.flush_denormals`; the caller's setting is
     restored on the way out).
     """
-    with flush_denormals():
+    with flush_denormals(), latched_interrupts() as latch:
         return _train(
-            module, optimizer, data, config, loss_fn, generator, validation, eval_fn
-        )
+            module, optimizer, data, config, loss_fn, generator, validation,
+            eval_fn, latch,
+        )  # fmt: skip
 
 
-def _train(module, optimizer, data, config, loss_fn, generator, validation, eval_fn):
+def _train(
+    module, optimizer, data, config, loss_fn, generator, validation, eval_fn, latch
+):
     history = History()
     best_state = None
     no_improvement = 0
@@ -372,13 +376,14 @@ def _train(module, optimizer, data, config, loss_fn, generator, validation, eval
             start = time.perf_counter()
             schedule.before_epoch(epoch)
             epoch_loss = _run_epoch(
-                module, optimizer, data, config, loss_fn, epoch, generator
+                module, optimizer, data, config, loss_fn, epoch, generator, latch
             )
             message = f"Epoch {epoch}/{config.max_iter}: loss={epoch_loss:.6g}"
             monitored = epoch_loss
             score = None
             if validation is not None:
                 val_loss, score = _evaluate(module, validation, config, eval_fn)
+                latch.check()
                 monitored = val_loss
                 message += f", validation loss={val_loss:.6g} score={score:.6g}"
             checkpoint = _Checkpoint.take(epoch, module, optimizer, generator)
@@ -435,7 +440,9 @@ def _train(module, optimizer, data, config, loss_fn, generator, validation, eval
     return history
 
 
-def _run_epoch(module, optimizer, data, config, loss_fn, epoch, generator) -> float:
+def _run_epoch(
+    module, optimizer, data, config, loss_fn, epoch, generator, latch: Latch
+) -> float:
     """One pass over ``data`` in a random order; the mean training loss."""
     n = len(data)
     batch_size = min(config.batch_size, n)
@@ -464,6 +471,7 @@ def _run_epoch(module, optimizer, data, config, loss_fn, epoch, generator) -> fl
             )
         optimizer.step()
         total = total + loss.double() * len(idx)
+        latch.check()  # a Ctrl-C swallowed by a finaliser still stops the fit
     epoch_loss = float(total) / n  # float64 sum: finite batch losses stay so
     if not (math.isfinite(epoch_loss) and _all_finite(module)):
         raise _Diverged(f"epoch {epoch}: the weights became non-finite")

@@ -10,6 +10,7 @@ Shapes: N sequences, T time steps, K features per step.
 import _thread
 import math
 import pickle
+import signal
 import threading
 import warnings
 
@@ -324,6 +325,73 @@ def test_real_ctrl_c_from_another_thread(fast_params, seq_data):
         assert np.isfinite(reg.predict(X)).all()
     assert torch.equal(torch.get_rng_state(), rng_state)
     assert torch.get_num_threads() == n_threads
+
+
+class _SwallowsCtrlC:
+    """A finaliser that receives the SIGINT: Python reports it as ignored."""
+
+    def __del__(self):
+        signal.raise_signal(signal.SIGINT)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("where", ["finaliser", "except"])
+def test_a_ctrl_c_swallowed_mid_batch_still_stops_the_fit(
+    fast_params, seq_data, monkeypatch, where
+):
+    """The KeyboardInterrupt is lost (a __del__ or a broad except); fit still stops."""
+    X, y, _ = seq_data
+    calls = []
+    loss = ALRNNRegressor._loss
+
+    def swallowing(self, *args):
+        calls.append(1)
+        if len(calls) == 5:  # 3 batches an epoch: the second epoch
+            if where == "finaliser":
+                _SwallowsCtrlC()  # collected at once: __del__ runs here
+            else:
+                try:
+                    signal.raise_signal(signal.SIGINT)
+                except KeyboardInterrupt:
+                    pass
+        return loss(self, *args)
+
+    monkeypatch.setattr(ALRNNRegressor, "_loss", swallowing)
+    reg = ALRNNRegressor(**fast_params, max_iter=50, n_iter_no_change=np.inf)
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.warns(UserWarning, match="interrupted by the user after 1 epochs"):
+        with pytest.raises(KeyboardInterrupt):
+            reg.fit(X, y)
+    assert len(calls) == 5  # stopped in the batch where Ctrl-C came
+    assert reg.n_iter_ == 1 and reg.stop_reason_ == "interrupted"
+    assert signal.getsignal(signal.SIGINT) is handler  # restored
+
+
+def test_a_users_own_sigint_handler_is_left_in_place(fast_params, seq_data):
+    X, y, _ = seq_data
+    seen = []
+
+    def own(signum, frame):
+        seen.append(signum)
+
+    previous = signal.signal(signal.SIGINT, own)
+    try:
+        calls = []
+        reg = ALRNNRegressor(**fast_params, max_iter=3)
+        loss = reg._loss
+
+        def pressing(*args):
+            calls.append(1)
+            if len(calls) == 1:
+                assert signal.getsignal(signal.SIGINT) is own
+                signal.raise_signal(signal.SIGINT)
+            return loss(*args)
+
+        reg._loss = pressing
+        reg.fit(X, y)  # the user's handler swallows it by design: fit goes on
+        assert seen == [signal.SIGINT] and reg.n_iter_ == 3
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_interrupt_in_the_first_epoch_leaves_estimator_unfitted(fast_params, seq_data):
