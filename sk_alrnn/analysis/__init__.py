@@ -22,11 +22,13 @@ from sk_alrnn.analysis._regions import (
     region_statistics,
     spectrum,
 )
+from sk_alrnn.analysis._sharing import RegionSharing, region_sharing
 
 __all__ = [
     "Cycle",
     "FixedPoint",
     "NonlinearityUsage",
+    "RegionSharing",
     "RegionStatistics",
     "Spectrum",
     "as_params",
@@ -38,6 +40,7 @@ __all__ = [
     "nonlinearity_usage",
     "region_codes",
     "region_linear_map",
+    "region_sharing",
     "region_statistics",
     "spectrum",
 ]
