@@ -28,6 +28,7 @@ from sk_alrnn.analysis import (
 __all__ = [
     "plot_learning_curves",
     "plot_region_raster",
+    "plot_region_sharing",
     "plot_score_vs_nonlinear",
     "plot_spectra",
 ]
@@ -370,4 +371,73 @@ def plot_learning_curves(curves, ax=None, *, score_name="score", baseline=None):
     ax.set_ylabel(f"test {score_name}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", loc="best")
+    return ax
+
+
+def plot_region_sharing(result, top: int = 20, ax=None):
+    """Heat map of how each group's time steps spread over the top regions.
+
+    Cell ``(g, r)`` is the share of group g's steps spent in region r (rows of
+    the full table sum to 1); columns are the ``top`` most visited regions,
+    labelled with their bit codes (first ReLU unit first) and marked ``*`` when
+    at least two groups use them.
+
+    Parameters
+    ----------
+    result : RegionSharing
+        From :func:`sk_alrnn.analysis.region_sharing`.
+    top : int, default=20
+        How many of the most visited regions to draw.
+    ax : matplotlib Axes, default=None
+        Where to draw; None makes a new Figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_alrnn._params import ALRNNParams
+    >>> from sk_alrnn.analysis import region_sharing
+    >>> p = ALRNNParams(A=np.zeros(1), W=np.zeros((1, 1)), C=np.ones((1, 1)),
+    ...                 h=np.zeros(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
+    >>> share = region_sharing(p, np.array([[1.0, 1.0], [1.0, -1.0]]), ["a", "b"])
+    >>> ax = plot_region_sharing(share)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['1*', '0']
+    >>> ax.images[0].get_array().tolist()
+    [[1.0, 0.0], [0.5, 0.5]]
+    """
+    for name in ("fractions", "labels", "groups", "n_groups_per_region"):
+        if not hasattr(result, name):
+            raise TypeError(
+                "result must be a RegionSharing from "
+                "sk_alrnn.analysis.region_sharing(model, X, groups); got "
+                f"{type(result).__name__}."
+            )
+    if isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 1:
+        raise ValueError(f"top must be a positive integer; got {top!r}.")
+    n_shown = min(int(top), len(result.labels))
+    values = np.asarray(result.fractions)[:, :n_shown]  # (G, top)
+    ax = _new_axes(ax, (max(4.0, 0.35 * n_shown + 2.5), 0.35 * len(result.groups) + 2))
+    image = ax.imshow(values, aspect="auto", cmap="viridis", vmin=0.0)
+    shared = np.asarray(result.n_groups_per_region)[:n_shown] >= 2
+    labels = result.labels[:n_shown]
+    ticks = [lab + ("*" if s else "") for lab, s in zip(labels, shared, strict=True)]
+    ax.set_xticks(np.arange(n_shown))
+    ax.set_xticklabels(
+        ticks,
+        rotation=90,
+        family="monospace",
+        fontsize="small",
+    )
+    ax.set_yticks(np.arange(len(result.groups)))
+    ax.set_yticklabels([str(g) for g in result.groups])
+    ax.set_xlabel("region (ReLU code), by total steps; * = used by >= 2 groups")
+    ax.set_title(
+        f"Region occupancy per group: {result.shared_fraction:.0%} of regions "
+        f"shared, {result.weighted_shared_fraction:.0%} of steps"
+    )
+    ax.figure.colorbar(image, ax=ax, label="share of the group's steps")
     return ax

@@ -147,3 +147,26 @@ def test_argument_checks(kwargs, match):
 def test_rejects_a_non_model():
     with pytest.raises(TypeError, match="get_alrnn_params"):
         region_sharing(object(), [np.array([PP])], ["a"])
+
+
+def test_plot_region_sharing():
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from sk_alrnn.plotting import plot_region_sharing
+
+    X, groups = _data()
+    share = region_sharing(_sign_model(), X, groups)
+    ax = plot_region_sharing(share, top=3)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["00", "10*", "11"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
+    np.testing.assert_allclose(ax.images[0].get_array(), share.fractions[:, :3])
+    assert len(ax.figure.axes) == 2  # the heat map and its colour bar
+    # all regions when top exceeds them; draws into a given axes
+    given = Figure().add_subplot()
+    assert plot_region_sharing(share, top=50, ax=given) is given
+    assert given.images[0].get_array().shape == (3, 4)
+    with pytest.raises(ValueError, match="top must be a positive integer"):
+        plot_region_sharing(share, top=0)
+    with pytest.raises(TypeError, match="RegionSharing"):
+        plot_region_sharing(share.counts)
