@@ -9,7 +9,9 @@ it is imported inside each function, so importing this module never fails. Every
 function draws into ``ax`` when given, else into a new
 :class:`matplotlib.figure.Figure` (no pyplot state, no backend needed), and
 returns the :class:`~matplotlib.axes.Axes` it drew on (its figure is ``ax.figure``).
-Models are read through :mod:`sk_alrnn.analysis`; torch is never imported here.
+Models are read through :mod:`sk_alrnn.analysis` (ALRNNParams, a fitted estimator,
+or a fitted Pipeline ending in one, whose earlier steps transform X); torch is never
+imported here.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from sk_alrnn.analysis import (
-    as_params,
     int_to_code,
     region_codes,
     region_linear_map,
     region_statistics,
     spectrum,
 )
+from sk_alrnn.analysis._regions import _params_and_X
 
 __all__ = [
     "plot_learning_curves",
@@ -67,7 +69,8 @@ def plot_region_raster(est_or_params, X, n_sequences: int = 5, ax=None):
 
     Parameters
     ----------
-    est_or_params : ALRNNParams or fitted estimator
+    est_or_params : ALRNNParams, fitted estimator or fitted Pipeline
+        A Pipeline's steps before the model transform X first.
     X : ndarray of shape (n, T, K) or (n, T), or list of (T_i, K) arrays
     n_sequences : int, default=5
         How many sequences (the first ones of X) to draw.
@@ -88,7 +91,7 @@ def plot_region_raster(est_or_params, X, n_sequences: int = 5, ax=None):
     >>> len(ax.lines), [t.get_text() for t in ax.get_yticklabels()]
     (2, ['10', '01'])
     """
-    params = as_params(est_or_params)
+    params, X = _params_and_X(est_or_params, X)
     if int(n_sequences) < 1:
         raise ValueError(
             f"n_sequences must be a positive integer; got {n_sequences!r}."
@@ -124,7 +127,8 @@ def plot_spectra(est_or_params, regions=None, X=None, ax=None):
 
     Parameters
     ----------
-    est_or_params : ALRNNParams or fitted estimator
+    est_or_params : ALRNNParams, fitted estimator or fitted Pipeline
+        A Pipeline's steps before the model transform X first.
     regions : array-like of int, default=None
         Regions (integer codes, first ReLU unit = most significant bit) to draw.
         None means the regions visited on X, most frequent first, when X is
@@ -148,7 +152,7 @@ def plot_spectra(est_or_params, regions=None, X=None, ax=None):
     >>> [c.get_label() for c in ax.collections]
     ['region 0 (0)', 'region 1 (1)']
     """
-    params = as_params(est_or_params)
+    params, X = _params_and_X(est_or_params, X)
     p = params.n_nonlinear
     if regions is None:
         if X is not None:

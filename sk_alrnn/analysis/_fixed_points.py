@@ -19,7 +19,8 @@ import numpy as np
 
 from sk_alrnn._params import ALRNNParams
 from sk_alrnn.analysis._regions import (
-    as_params,
+    _params_and_X,
+    _pipeline_input,
     codes_to_int,
     int_to_code,
     region_codes,
@@ -158,9 +159,13 @@ def fixed_points(
 
     Parameters
     ----------
-    params : ALRNNParams or fitted estimator
+    params : ALRNNParams, fitted estimator or fitted Pipeline
+        A Pipeline transforms X, and ``input`` as one step, with the steps
+        before its model (see :func:`~sk_alrnn.analysis.region_statistics`).
     input : array-like of shape (K,), default=None
-        Constant input s; None means s = 0 (the autonomous system).
+        Constant input s; None means s = 0 (the autonomous system). For a
+        Pipeline, ``input`` is in the units of its X, while None is s = 0 as the
+        model sees it (after a SequenceScaler: the mean input).
     regions : {"all", "visited"} or array-like of int, default=None
         Regions to solve in. None means "all" when ``P <= 12``, else "visited".
         "visited" needs X and uses the regions seen on X.
@@ -187,9 +192,10 @@ def fixed_points(
     0 [2.] False True
     1 [0.667] True True
     """
-    params = as_params(params)
+    model = params
+    params, X = _params_and_X(model, X)
     p = params.n_nonlinear
-    c = _offset(params, input)
+    c = _offset(params, _pipeline_input(model, input))
     if regions is None:
         regions = "all" if p <= MAX_ENUMERATED_P else "visited"
     if isinstance(regions, str):
@@ -274,7 +280,8 @@ def cycles(
 
     Parameters
     ----------
-    params : ALRNNParams or fitted estimator
+    params : ALRNNParams, fitted estimator or fitted Pipeline
+        A Pipeline transforms X and ``input`` as in :func:`fixed_points`.
     k_max : int
         Largest period searched.
     input : array-like of shape (K,), default=None
@@ -308,14 +315,15 @@ def cycles(
     >>> cyc.points.ravel().round(4), cyc.regions, cyc.stable
     (array([-0.2857,  0.8571]), array([0, 1]), True)
     """
-    params = as_params(params)
+    model = params
+    params, X = _params_and_X(model, X)
     if k_min < 1 or k_max < k_min:
         raise ValueError(
             f"Periods must satisfy 1 <= k_min <= k_max; got k_min={k_min}, "
             f"k_max={k_max}."
         )
     p = params.n_nonlinear
-    c = _offset(params, input)
+    c = _offset(params, _pipeline_input(model, input))
     maps = {}  # region -> J
     out = []
     for k in range(k_min, k_max + 1):

@@ -3,9 +3,13 @@
 Shapes: n sequences, T time steps, K input features, M latent units, P nonlinear
 (ReLU) units (the last P), O outputs, R visited regions.
 
-Numpy only. Every function takes an :class:`~sk_alrnn._params.ALRNNParams` or any
-fitted object with a ``get_alrnn_params()`` method (duck typing, so this module
-never imports torch or an estimator module).
+Numpy only. Every function takes an :class:`~sk_alrnn._params.ALRNNParams`, any
+fitted object with a ``get_alrnn_params()`` method, or a fitted scikit-learn
+Pipeline ending in one (duck typing, so this module never imports torch or an
+estimator module). A Pipeline's steps before the model transform X first
+(``pipeline[:-1].transform(X)``), so X is given in the pipeline's units; a bare
+estimator reads X as it is passed, also when it was fitted inside a scaling
+pipeline (then pass the scaled X).
 
 Conventions
 -----------
@@ -39,16 +43,36 @@ __all__ = [
 ]
 
 
+def _pipeline_steps(model) -> list | None:
+    """The ``(name, step)`` list of a scikit-learn Pipeline, else None (duck typed)."""
+    steps = getattr(model, "steps", None)
+    if not isinstance(steps, list) or not hasattr(model, "__getitem__"):
+        return None
+    if not all(isinstance(s, tuple) and len(s) == 2 for s in steps):
+        return None
+    return steps
+
+
 def as_params(est_or_params) -> ALRNNParams:
-    """Return the :class:`ALRNNParams` of a fitted estimator or the params themselves.
+    """Return the :class:`ALRNNParams` of a fitted model or the params themselves.
 
     Parameters
     ----------
-    est_or_params : ALRNNParams or object with ``get_alrnn_params()``
+    est_or_params : ALRNNParams, fitted estimator or fitted Pipeline
+        An estimator is read through its ``get_alrnn_params()``; a
+        :class:`~sklearn.pipeline.Pipeline` through its last step's (the steps
+        before it transform X, see :func:`region_statistics`).
 
     Returns
     -------
     ALRNNParams
+
+    Raises
+    ------
+    TypeError
+        For anything else, including a Pipeline whose last step is not an AL-RNN.
+    sklearn.exceptions.NotFittedError
+        For an unfitted estimator or Pipeline.
 
     Examples
     --------
@@ -58,17 +82,80 @@ def as_params(est_or_params) -> ALRNNParams:
     ...                 h=np.zeros(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=0)
     >>> as_params(p) is p
     True
+
+    A fitted Pipeline gives its last step's params:
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sk_alrnn import ALRNNRegressor
+    >>> from sk_alrnn.preprocessing import SequenceScaler
+    >>> X = np.random.RandomState(0).normal(size=(8, 4, 2))
+    >>> pipe = make_pipeline(SequenceScaler(), ALRNNRegressor(
+    ...     n_hidden=3, n_nonlinear=1, max_iter=1, random_state=0))
+    >>> as_params(pipe.fit(X, X.sum(axis=(1, 2)))).n_hidden
+    3
     """
     if isinstance(est_or_params, ALRNNParams):
         return est_or_params
+    steps = _pipeline_steps(est_or_params)
+    if steps is not None:
+        return _pipeline_params(est_or_params, steps)
     getter = getattr(est_or_params, "get_alrnn_params", None)
     if callable(getter):
         return getter()
     raise TypeError(
-        "Expected an ALRNNParams or a fitted estimator with get_alrnn_params(); "
-        f"got {type(est_or_params).__name__}. Pass est.get_alrnn_params() or the "
+        "Expected an ALRNNParams, a fitted AL-RNN estimator (with "
+        "get_alrnn_params()) or a fitted Pipeline ending in one; got "
+        f"{type(est_or_params).__name__}. Pass est.get_alrnn_params() or the "
         "fitted estimator itself."
     )
+
+
+def _pipeline_params(pipeline, steps) -> ALRNNParams:
+    name, last = steps[-1] if steps else ("(none)", None)
+    if not callable(getattr(last, "get_alrnn_params", None)):
+        raise TypeError(
+            f"The Pipeline's last step {name!r} is {type(last).__name__}, which has "
+            "no AL-RNN parameters (no get_alrnn_params()); the analysis needs a "
+            "Pipeline ending in an AL-RNN estimator, e.g. make_pipeline("
+            "SequenceScaler(), ALRNNRegressor())."
+        )
+    from sklearn.utils.validation import check_is_fitted  # sklearn: a dependency
+
+    check_is_fitted(pipeline)  # NotFittedError naming the Pipeline
+    return last.get_alrnn_params()
+
+
+def _params_and_X(model, X):
+    """``(params, X)`` for analysis: a Pipeline's steps before the model transform X.
+
+    A bare estimator or ALRNNParams reads X as it is (even when the estimator
+    was fitted inside a scaling pipeline: that is the caller's choice).
+    """
+    params = as_params(model)
+    steps = _pipeline_steps(model)
+    if X is not None and steps is not None and len(steps) > 1:
+        X = model[:-1].transform(X)
+    return params, X
+
+
+def _pipeline_input(model, input):
+    """A constant input s (K,) in a Pipeline's X units, through its transforms.
+
+    It goes through the steps before the model as one sequence of one step.
+    """
+    steps = _pipeline_steps(model)
+    if input is None or steps is None or len(steps) < 2:
+        return input
+    s = np.asarray(input, dtype=np.float64).reshape(1, 1, -1)  # (1, 1, K)
+    out = np.asarray(model[:-1].transform(s), dtype=np.float64)
+    if out.ndim != 3 or out.shape[:2] != (1, 1):
+        raise ValueError(
+            "input is given in the units of the Pipeline's X and goes through its "
+            "steps before the model as one sequence of one step, shape (1, 1, K); "
+            f"they returned shape {out.shape} instead of (1, 1, K'). Pass the "
+            "bare estimator (pipeline[-1]) and input in its own units."
+        )
+    return out.reshape(-1)  # (K',)
 
 
 def _as_sequences(X, n_features: int) -> tuple[list[np.ndarray], bool]:
@@ -117,7 +204,7 @@ def latent_trajectories(est_or_params, X):
 
     Parameters
     ----------
-    est_or_params : ALRNNParams or fitted estimator
+    est_or_params : ALRNNParams, fitted estimator or fitted Pipeline
     X : ndarray of shape (n, T, K) or (n, T), or list of (T_i, K) arrays
         A 2D array is read as n univariate sequences.
 
@@ -135,7 +222,7 @@ def latent_trajectories(est_or_params, X):
     >>> latent_trajectories(p, np.ones((1, 3)))[0, :, 0]
     array([1.  , 1.5 , 1.75])
     """
-    params = as_params(est_or_params)
+    params, X = _params_and_X(est_or_params, X)
     seqs, ragged = _as_sequences(X, params.n_features)
     if not ragged:
         if not seqs:
@@ -193,7 +280,7 @@ def region_codes(est_or_params, X):
 
     Parameters
     ----------
-    est_or_params : ALRNNParams or fitted estimator
+    est_or_params : ALRNNParams, fitted estimator or fitted Pipeline
     X : ndarray of shape (n, T, K) or (n, T), or list of (T_i, K) arrays
 
     Returns
@@ -212,7 +299,7 @@ def region_codes(est_or_params, X):
     >>> ints
     array([[2, 1]])
     """
-    params = as_params(est_or_params)
+    params, X = _params_and_X(est_or_params, X)
     m, p = params.n_hidden, params.n_nonlinear
     z = latent_trajectories(params, X)
     if isinstance(z, list):
@@ -351,7 +438,7 @@ def nonlinearity_usage(est_or_params, X, threshold: float = 0.0) -> Nonlinearity
 
     Parameters
     ----------
-    est_or_params : ALRNNParams or fitted estimator
+    est_or_params : ALRNNParams, fitted estimator or fitted Pipeline
     X : ndarray of shape (n, T, K) or (n, T), or list of (T_i, K) arrays
     threshold : float, default=0.0
         A unit counts towards ``effective_n_nonlinear`` when its switch rate is
@@ -372,7 +459,7 @@ def nonlinearity_usage(est_or_params, X, threshold: float = 0.0) -> Nonlinearity
     >>> u.active_fraction, u.switch_rate, u.effective_n_nonlinear
     (array([0.5, 1. ]), array([1., 0.]), 1)
     """
-    params = as_params(est_or_params)
+    params, X = _params_and_X(est_or_params, X)
     p = params.n_nonlinear
     codes, _ = region_codes(params, X)
     if not isinstance(codes, list):
@@ -444,7 +531,7 @@ def region_statistics(est_or_params, X, groups=None) -> RegionStatistics:
 
     Parameters
     ----------
-    est_or_params : ALRNNParams or fitted estimator
+    est_or_params : ALRNNParams, fitted estimator or fitted Pipeline
     X : ndarray of shape (n, T, K) or (n, T), or list of (T_i, K) arrays
     groups : array-like of shape (n,), default=None
         A label per sequence (class, task, ...); adds per-group region counts to
@@ -453,6 +540,13 @@ def region_statistics(est_or_params, X, groups=None) -> RegionStatistics:
     Returns
     -------
     RegionStatistics
+
+    Notes
+    -----
+    Given a fitted Pipeline, X is in the pipeline's units: the steps before the
+    model transform it, as ``predict`` does. Given the bare estimator of a
+    scaling pipeline (``pipe[-1]``), X is read as passed: pass the scaled X
+    (``pipe[:-1].transform(X)``) for the same result.
 
     Examples
     --------
@@ -470,7 +564,7 @@ def region_statistics(est_or_params, X, groups=None) -> RegionStatistics:
     >>> st.n_regions_per_group
     {'a': 2, 'b': 2}
     """
-    params = as_params(est_or_params)
+    params, X = _params_and_X(est_or_params, X)
     p = params.n_nonlinear
     _, ints = region_codes(params, X)
     seqs = list(ints)  # n arrays of shape (T_i,)
