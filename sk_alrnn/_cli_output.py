@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 from pathlib import Path
 
@@ -32,6 +33,51 @@ def _as_flags(text: str) -> str:
     return text.replace("n_init (restarts)", "more --n-repeats").replace(
         "n_repeats=3", "--n-repeats 3"
     )
+
+
+def output_path_problem(path: Path) -> str | None:
+    """Why the sweep could not write ``path`` at the end, or None.
+
+    Checked before any training, so a bad ``--json`` or ``--plot`` path costs
+    no results: an existing folder, a parent path that is a file, a folder
+    that cannot be written to. Missing parent folders are fine (they are
+    created when the file is written), as long as the nearest existing one is
+    writable.
+    """
+    if path.is_dir():
+        return f"is a folder; expected a file name, such as {path / 'sweep.json'}"
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            return "the file exists and is not writable; pick another name"
+        return None
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return (
+            f"{parent} is a file, not a folder, so {path.name} cannot be written "
+            "under it; pick a path in a folder"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return (
+            f"permission denied: cannot write in the folder {parent}; pick a "
+            "folder you can write to"
+        )
+    return None
+
+
+def plot_format_problem(path: Path) -> str | None:
+    """An unsupported figure format (told by the suffix), or None."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    suffix = path.suffix.lower().lstrip(".")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix and suffix not in formats:
+        return (
+            f"matplotlib cannot save .{suffix} figures; use one of "
+            f"{', '.join('.' + f for f in sorted(formats))} (e.g. {path.stem}.png)"
+        )
+    return None
 
 
 def shown_horizons(horizon: int) -> list[int]:

@@ -39,7 +39,13 @@ from sk_alrnn._cli_data import (
     load_data,
     mae_per_horizon,
 )
-from sk_alrnn._cli_output import print_report, save_plot, write_json
+from sk_alrnn._cli_output import (
+    output_path_problem,
+    plot_format_problem,
+    print_report,
+    save_plot,
+    write_json,
+)
 from sk_alrnn._task_suite import TASKS
 from sk_alrnn.model_selection import (
     InconclusiveSweepWarning,
@@ -70,8 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 1 if training diverged. Bad arguments raise
-        ``SystemExit(2)`` after a one-line message on stderr.
+        Exit status: 0 on success, 1 if training diverged or an output file
+        could not be written at the end. Bad arguments, unreadable ``--csv``
+        files and ``--json`` / ``--plot`` paths that could not be written raise
+        ``SystemExit(2)`` after a one-line message on stderr, before training.
 
     Examples
     --------
@@ -401,6 +409,7 @@ def _run_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
 
 def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    _check_outputs(args, parser)  # before any training: no results get lost
     data = load_data(args, parser)
     task = data.task
     settings = task.settings(
@@ -413,11 +422,6 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(
             f"--n-nonlinear {too_big} exceeds --n-hidden {settings['n_hidden']}; "
             "every value must lie in [0, n_hidden]. Drop them or raise --n-hidden."
-        )
-    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
-        parser.error(
-            f"--plot needs matplotlib, which is not installed. Install it "
-            f"with: {_PLOT_HINT}"
         )
     splits = data.splits
     estimator = task.make_estimator(
@@ -488,13 +492,51 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     # --csv: naive, seasonal naive, ETS and ARIMA on the same test windows
     forecasts = None if data.series is None else forecast_baselines(data)
     print_report(args, data, result, forecasts)
-    if args.json is not None:
-        write_json(args, data, settings, result, forecasts)
-        print(f"Results written to {args.json}")
+    status = 0
+    extra = (settings, result, forecasts)
+    outputs = (
+        ("--json", args.json, write_json, extra, "Results written"),
+        ("--plot", args.plot, save_plot, (rows,), "Figure saved"),
+    )
+    for flag, path, save, extra, what in outputs:
+        if path is None:
+            continue
+        try:
+            save(args, data, *extra)
+        except OSError as exc:  # checked up front; this is a late failure
+            reason = " ".join(str(exc).split())
+            print(
+                f"error: {flag} {path}: could not write it ({reason}); the "
+                "results are in the report above",
+                file=sys.stderr,
+            )
+            status = 1
+        else:
+            print(f"{what} to {path}")
+    return status
+
+
+def _check_outputs(args: argparse.Namespace, parser: argparse.ArgumentParser):
+    """Refuse output paths that could not be written once the sweep is done."""
+    outputs = {f: p for f, p in (("--json", args.json), ("--plot", args.plot)) if p}
+    for flag, path in outputs.items():
+        problem = output_path_problem(path)
+        if problem is not None:
+            parser.error(f"{flag} {path}: {problem}")
+    if len(outputs) == 2 and args.json.absolute() == args.plot.absolute():
+        parser.error(
+            f"--json and --plot both name {args.json}; the figure would overwrite "
+            "the results: give them different file names"
+        )
     if args.plot is not None:
-        save_plot(args, data, rows)
-        print(f"Figure saved to {args.plot}")
-    return 0
+        if importlib.util.find_spec("matplotlib") is None:
+            parser.error(
+                f"--plot needs matplotlib, which is not installed. Install it "
+                f"with: {_PLOT_HINT}"
+            )
+        problem = plot_format_problem(args.plot)
+        if problem is not None:
+            parser.error(f"--plot {args.plot}: {problem}")
 
 
 def _none(estimator, X, y) -> float:
