@@ -25,7 +25,7 @@ from sk_alrnn.analysis import (
     region_statistics,
     spectrum,
 )
-from sk_alrnn.analysis._regions import _params_and_X
+from sk_alrnn.analysis._regions import _bits, _params_and_X
 
 __all__ = [
     "plot_learning_curves",
@@ -56,7 +56,7 @@ def _new_axes(ax, figsize: tuple[float, float]):
 
 def _code_label(code: np.ndarray) -> str:
     """Bit string of a region code, first ReLU unit first ('-' when P = 0)."""
-    return "".join("1" if c else "0" for c in code) or "-"
+    return _bits(code)
 
 
 def plot_region_raster(est_or_params, X, n_sequences: int = 5, ax=None):

@@ -22,6 +22,8 @@ from sklearn.utils import check_random_state, indexable
 from sk_alrnn.model_selection._sweep import (
     InconclusiveSweepWarning,
     SweepResult,
+    _require_pandas,
+    _short_list,
     sweep_nonlinearity,
 )
 
@@ -37,6 +39,24 @@ class LearningCurveResult:
         folds differ), ascending.
     sweeps : list of SweepResult
         The sweep at each size, on nested subsets of the same training folds.
+
+    Notes
+    -----
+    The repr is one line (sizes, the needed P at each, the values of P);
+    :meth:`summary` (also ``str(result)``) is the table of scores and
+    :meth:`to_frame` a DataFrame with one line per size and P.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_alrnn.model_selection import SweepResult
+    >>> rows = [{"n_nonlinear": 0}, {"n_nonlinear": 2}]
+    >>> sweeps = [SweepResult(rows, best_n_nonlinear=2, needed_n_nonlinear=p)
+    ...           for p in (None, 2)]
+    >>> curve = LearningCurveResult(np.array([20, 80]), sweeps)
+    >>> curve  # doctest: +NORMALIZE_WHITESPACE
+    LearningCurveResult(train_sizes=[20, 80], needed_n_nonlinear=[None, 2],
+                        n_nonlinear=[0, 2])
     """
 
     train_sizes: np.ndarray
@@ -64,10 +84,24 @@ class LearningCurveResult:
                 curves[name] = (self.train_sizes, scores)
         return curves
 
+    def __repr__(self) -> str:
+        values = [r["n_nonlinear"] for r in self.sweeps[0].rows] if self.sweeps else []
+        return (
+            f"LearningCurveResult(train_sizes={_short_list(self.train_sizes)}, "
+            f"needed_n_nonlinear={_short_list(self.needed_n_nonlinear)}, "
+            f"n_nonlinear={_short_list(values)})"
+        )
+
+    def summary(self) -> str:
+        """Mean score per size and P, the baselines and the needed P, as text.
+
+        The same as ``str(result)``.
+        """
+        return str(self)
+
     def to_frame(self):
         """One line per (size, P) with the rows' summary columns (needs pandas)."""
-        import pandas as pd
-
+        pd = _require_pandas("LearningCurveResult")
         frames = []
         for n, sweep in zip(self.train_sizes, self.sweeps, strict=True):
             frame = sweep.to_frame()

@@ -103,6 +103,21 @@ class SweepResult:
         Why no conclusion is stated, or None.
     advice : tuple of str
         What to change to get (or firm up) an answer.
+
+    Notes
+    -----
+    The repr is one line (the answer, the values of P, seeds and folds);
+    :meth:`summary` (also ``str(result)``) is the full table with the
+    baselines and the conclusion; :meth:`to_frame` gives the rows as a
+    DataFrame.
+
+    Examples
+    --------
+    >>> SweepResult(rows=[{"n_nonlinear": 0}, {"n_nonlinear": 2}],
+    ...             best_n_nonlinear=2, needed_n_nonlinear=2, n_repeats=3,
+    ...             n_splits=5)  # doctest: +NORMALIZE_WHITESPACE
+    SweepResult(needed_n_nonlinear=2, best_n_nonlinear=2, n_nonlinear=[0, 2],
+                3 seed(s) x 5 fold(s))
     """
 
     rows: list[dict] = field(repr=False)
@@ -128,11 +143,27 @@ class SweepResult:
         )
         return text
 
+    def __repr__(self) -> str:
+        needed = self.needed_n_nonlinear
+        answer = "None (withheld)" if needed is None else str(needed)
+        values = _short_list([r["n_nonlinear"] for r in self.rows])
+        return (
+            f"SweepResult(needed_n_nonlinear={answer}, best_n_nonlinear="
+            f"{self.best_n_nonlinear}, n_nonlinear={values}, {self.n_repeats} "
+            f"seed(s) x {self.n_splits} fold(s))"
+        )
+
+    def summary(self) -> str:
+        """The table of rows, the baselines and the conclusion, as text.
+
+        The same as ``str(result)``.
+        """
+        return str(self)
+
     def to_frame(self):
         """The rows as a pandas DataFrame (requires pandas); lists (and the
         dicts of ``extra_scoring``) are dropped."""
-        import pandas as pd
-
+        pd = _require_pandas("SweepResult")
         nested = (list, dict, np.ndarray)
         return pd.DataFrame(
             [
@@ -173,6 +204,26 @@ class SweepResult:
         lines.append(self.conclusion)
         lines.extend(f"  - {a}" for a in self.advice)
         return "\n".join(lines)
+
+
+def _require_pandas(owner: str):
+    """pandas, imported on demand: an optional dependency of ``to_frame``."""
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            f"{owner}.to_frame() returns a pandas DataFrame, but pandas is not "
+            "installed: pip install pandas"
+        ) from exc
+    return pd
+
+
+def _short_list(values, max_items: int = 6) -> str:
+    """``[0, 1, 2, ..., 8]``: a list for a one-line repr, shortened past max_items."""
+    shown = [str(v) for v in values]
+    if len(shown) > max_items:
+        shown = [*shown[: max_items - 2], "...", shown[-1]]
+    return "[" + ", ".join(shown) + "]"
 
 
 def _stops(row) -> str:
