@@ -23,7 +23,7 @@ from sklearn.utils import check_random_state
 from sk_alrnn._kernels.fpenv import flush_denormals
 from sk_alrnn._model import ALRNN, INITS
 from sk_alrnn._optim import make_adam
-from sk_alrnn._params import ALRNNParams
+from sk_alrnn._params import ACTIVATIONS, ALRNNParams
 from sk_alrnn._training import (
     SCHEDULES,
     DivergenceError,
@@ -45,6 +45,7 @@ from sk_alrnn._validation import (
     check_sequences,
     check_targets,
 )
+from sk_alrnn._weights import check_sample_weight
 
 _DTYPES = {
     "float32": (np.float32, torch.float32),
@@ -59,15 +60,25 @@ PARAMETERS_DOC = """n_hidden : int, default=32
     n_nonlinear : int, default=4
         P, how many of the M units are ReLU (the last P); the rest are linear.
         ``0`` gives a linear RNN, ``n_hidden`` a fully piecewise-linear RNN.
-    init : {"memory", "paper"}, default="memory"
-        Initial weights. Both draw A, W, h ~ N(0, 0.01^2), C, B ~ N(0, 0.1^2).
+    activation : {"relu", "tanh", "gelu"}, default="relu"
+        The nonlinearity of the P units (the kind of nonlinearity, next to its
+        degree P). ``"relu"`` is the AL-RNN: piecewise linear, trained by the
+        fused kernels, and readable by :mod:`sk_alrnn.analysis`; ``"tanh"`` and
+        ``"gelu"`` train through an autograd loop over time (several times
+        slower) and have no linear regions to analyse.
+    init : {"memory", "sequence", "paper", "dsr", "multitask"}, default="memory"
+        Initial weights. All draw A, W, h ~ N(0, 0.01^2), C, B ~ N(0, 0.1^2);
+        ``"sequence"`` (alias ``"paper"``) keeps that: the papers'
+        sequence-task initialisation (no memory at the start), whose fits sit
+        on long loss plateaus before they learn to remember (the papers add
+        manifold-attractor regularisation, ``mar_strength``, for that).
         ``"memory"`` adds about 0.9 to W's diagonal (``min(0.9, 0.99 - 0.01
         sqrt(M))``, so W starts contractive): every unit starts as a leaky
         integrator that remembers about ten steps, and gradients reach early
-        inputs from the first epoch. ``"paper"`` is the papers' initialisation
-        (no memory at the start); its fits sit on long loss plateaus before
-        they learn to remember (the papers add manifold-attractor
-        regularisation for that).
+        inputs from the first epoch. ``"dsr"``: the dynamical-systems code's
+        normalised positive-definite self-couplings (about 0.3-0.7) and h = 0.
+        ``"multitask"``: the multi-task code's A ~ 0.9 + 0.1 N(0, 1) on the
+        nonlinear units, W ~ N(0, 0.01 / M), h = 0.
     output : {"last", "sequence"}, default="last"
         ``"last"``: one prediction per sequence, read out at its last valid step.
         ``"sequence"``: one prediction per time step.
@@ -98,6 +109,18 @@ PARAMETERS_DOC = """n_hidden : int, default=32
     alpha : float, default=0.0
         L2 penalty ``0.5 * alpha * ||theta||^2 / batch_size`` on the weights A, W,
         C and B, added to the mean loss of every batch (as in sklearn's MLP).
+    mar_strength : float, default=0.0
+        Manifold-attractor regularisation (the papers' MAR), added to the mean
+        loss of every batch: ``mar_strength * sum_i [(a_eff_i - 1)^2 +
+        sum_{j != i} W_ij^2 + h_i^2]`` over the first ``mar_units`` units, with
+        ``a_eff_i = W_ii`` on a linear unit and ``W_ii + A_i`` on a nonlinear
+        one. It pulls those units towards line attractors (self-coupling 1, no
+        input from other units, no bias): memories that do not decay. ``0``
+        (default) is off; the papers use 0.1 on most sequence tasks, 0.01 on
+        the multi-task suite, 1.0 on the addition problem.
+    mar_units : int or None, default=None
+        How many units MAR acts on: the first ones, so linear units before
+        nonlinear ones. None: ``n_hidden // 2``; clipped to ``n_hidden``.
     clip_grad_norm : float or None, default=5.0
         Maximum gradient norm per step; None disables clipping.
     early_stopping : bool or "auto", default="auto"
@@ -190,6 +213,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints: ClassVar[dict] = {
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
         "n_nonlinear": [Interval(Integral, 0, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
         "init": [StrOptions(set(INITS))],
         "output": [StrOptions({"last", "sequence"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -199,6 +223,8 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "mar_strength": [Interval(Real, 0, None, closed="left")],
+        "mar_units": [Interval(Integral, 0, None, closed="left"), None],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "learning_rate": [StrOptions(set(SCHEDULES))],
         "early_stopping": ["boolean", StrOptions({"auto"})],
@@ -222,6 +248,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         *,
         n_hidden=32,
         n_nonlinear=4,
+        activation="relu",
         init="memory",
         output="last",
         max_iter=200,
@@ -229,6 +256,8 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         learning_rate_init=5e-3,
         learning_rate="cosine",
         alpha=0.0,
+        mar_strength=0.0,
+        mar_units=None,
         clip_grad_norm=5.0,
         early_stopping="auto",
         validation_fraction=0.1,
@@ -243,6 +272,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
     ):
         self.n_hidden = n_hidden
         self.n_nonlinear = n_nonlinear
+        self.activation = activation
         self.init = init
         self.output = output
         self.max_iter = max_iter
@@ -250,6 +280,8 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         self.learning_rate_init = learning_rate_init
         self.learning_rate = learning_rate
         self.alpha = alpha
+        self.mar_strength = mar_strength
+        self.mar_units = mar_units
         self.clip_grad_norm = clip_grad_norm
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -264,16 +296,24 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
 
     # -- subclass hooks ------------------------------------------------------------
     @abstractmethod
-    def _encode_targets(self, y, seqs: Sequences, first_pass: bool, classes):
-        """Return (targets for training as ndarray, number of outputs O)."""
+    def _encode_targets(self, y, seqs: Sequences, first_pass: bool, classes, weight):
+        """Return (targets for training as ndarray, number of outputs O).
+
+        ``weight`` (None, or the loss weights of :func:`check_sample_weight`) is
+        what statistics of the targets (a scaler) should weigh by.
+        """
 
     @abstractmethod
-    def _loss(self, out, y, mask):
-        """Mean loss over valid outputs (torch)."""
+    def _loss(self, out, y, mask, weight=None):
+        """Mean loss over valid outputs (torch), weighted by ``weight`` if given."""
 
     @abstractmethod
-    def _validation_score(self, out, y, mask) -> float:
+    def _validation_score(self, out, y, mask, weight=None) -> float:
         """Score on held-out data (higher is better), in training units."""
+
+    def _loss_weights(self, targets, seqs: Sequences, weight):
+        """The loss weights of the training targets (hook: class weights)."""
+        return weight
 
     @abstractmethod
     def _readout_affine(self):
@@ -291,7 +331,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         tags.input_tags.three_d_array = True
         return tags
 
-    def _fit(self, X, y, *, incremental: bool, classes=None):
+    def _fit(self, X, y, *, incremental: bool, classes=None, sample_weight=None):
         """Fit, keeping the estimator consistent whatever goes wrong.
 
         An error before or without a completed epoch (bad input, divergence in the
@@ -302,7 +342,9 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         """
         before = dict(self.__dict__)
         try:
-            fault = self._fit_unsafe(X, y, incremental=incremental, classes=classes)
+            fault = self._fit_unsafe(
+                X, y, incremental=incremental, classes=classes, weights=sample_weight
+            )
         except BaseException:
             # Nothing half-fitted: a failed fit leaves the estimator as it was.
             self.__dict__.clear()
@@ -312,7 +354,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             raise fault
         return self
 
-    def _fit_unsafe(self, X, y, *, incremental, classes):
+    def _fit_unsafe(self, X, y, *, incremental, classes, weights=None):
         """Validate, train and store the result; return the fault that ended training.
 
         Faults policy (the README's "Faults during fit"):
@@ -346,10 +388,13 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         y = check_targets(
             y, seqs, sequence=sequence, name=name, dtype=self._target_dtype
         )
-        targets, n_outputs = self._encode_targets(y, seqs, first_pass, classes)
+        weight = check_sample_weight(weights, seqs, sequence=sequence, name=name)
+        seqs, y, weight = _drop_unweighted(seqs, y, weight)
+        targets, n_outputs = self._encode_targets(y, seqs, first_pass, classes, weight)
+        weight = self._loss_weights(targets, seqs, weight)
         device = resolve_device(self.device)
         y_dtype = torch_dtype if self._target_is_float else torch.int64
-        data = _to_device(seqs, targets, device, torch_dtype, y_dtype)
+        data = _to_device(seqs, targets, device, torch_dtype, y_dtype, weight)
         validation = None
         if not incremental and self._holds_out_validation(len(data)):
             data, validation = _tail_split(data, self.validation_fraction, name)
@@ -502,27 +547,34 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             name=name,
             learning_rate="constant" if incremental else self.learning_rate,
             trivial_loss=self._trivial_loss(data, monitored, sequence),
+            **self._regularization(),
         )
+
+    def _regularization(self) -> dict:
+        """MAR settings of the TrainConfig (hook: networks without MAR)."""
+        units = self.n_hidden // 2 if self.mar_units is None else self.mar_units
+        return {
+            "mar_strength": float(self.mar_strength),
+            "mar_units": min(int(units), self.n_hidden),
+        }
 
     def _trivial_loss(self, fit: SequenceData, monitored: SequenceData, sequence):
         """Loss on ``monitored`` of the best constant output fitted on ``fit``."""
         with torch.no_grad():
-            mask = fit.mask() if sequence else None
-            const = self._constant_output(fit.y, mask)  # (O,)
+            const = self._constant_output(*fit.targets(sequence))  # (O,)
             shape = monitored.y.shape[: 2 if sequence else 1] + const.shape
             out = const.expand(shape)  # (N, O) or (N, T, O)
-            mask = monitored.mask() if sequence else None
-            return self._evaluate(out, monitored.y, mask)[0]
+            return self._evaluate(out, *monitored.targets(sequence))[0]
 
-    def _evaluate(self, out, y, mask) -> tuple[float, float]:
+    def _evaluate(self, out, y, mask, weight=None) -> tuple[float, float]:
         """(loss, score) of outputs on held-out targets (no gradients).
 
         The loss is the class's training loss, looked up on the class so that
         only training batches go through the instance's ``_loss``.
         """
         with torch.no_grad():
-            loss = float(type(self)._loss(self, out, y, mask))
-        return loss, self._validation_score(out, y, mask)
+            loss = float(type(self)._loss(self, out, y, mask, weight))
+        return loss, self._validation_score(out, y, mask, weight)
 
     def _generators(self, first_pass: bool):
         """One seeded torch.Generator per initialisation (the stored one to resume).
@@ -559,17 +611,19 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             generator=generator,
             dtype=dtype,
             init=self.init,
+            activation=self.activation,
         )
 
     def _signature(self):
-        return (self.n_hidden, self.n_nonlinear, self.dtype)
+        return (self.n_hidden, self.n_nonlinear, self.dtype, self.activation)
 
     def _check_warm_start(self):
         old = self._fit_signature
         if self._signature() != old:
             raise ValueError(
                 f"{type(self).__name__}: cannot continue training (warm_start or "
-                f"partial_fit) after changing n_hidden, n_nonlinear or dtype "
+                f"partial_fit) after changing n_hidden, n_nonlinear, dtype or "
+                "activation "
                 f"(fitted with {old}, now {self._signature()}). Set warm_start=False "
                 "or refit with fit()."
             )
@@ -648,6 +702,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             B=scale[:, None] * arr(m.B),  # (O, M)
             b=scale * arr(m.b) + offset,  # (O,)
             n_nonlinear=m.n_nonlinear,
+            activation=m.activation,
         )
 
 
@@ -663,7 +718,29 @@ def _adam(module, lr):
     return make_adam(module, lr)
 
 
-def _to_device(seqs: Sequences, targets, device, x_dtype, y_dtype) -> SequenceData:
+def _drop_unweighted(seqs: Sequences, y, weight):
+    """Leave out the sequences of weight 0; no weights when the rest weigh the same.
+
+    So a weight of 0 is the same fit as leaving the sequence out, and uniform
+    weights the same fit as none, bitwise.
+    """
+    if weight is None:
+        return seqs, y, None
+    kept = weight.reshape(len(weight), -1).sum(axis=1) > 0  # (N,)
+    if not kept.all():
+        n_steps = int(seqs.lengths[kept].max())  # padding of the dropped ones too
+        seqs = Sequences(seqs.X[kept, :n_steps], seqs.lengths[kept], seqs.ragged)
+        y = y[kept, :n_steps] if weight.ndim == 2 else y[kept]
+        weight = weight[kept, :n_steps] if weight.ndim == 2 else weight[kept]
+    valid = weight[seqs.mask] if weight.ndim == 2 else weight
+    if np.all(valid == valid[0]):
+        weight = None
+    return seqs, y, weight
+
+
+def _to_device(
+    seqs: Sequences, targets, device, x_dtype, y_dtype, weight=None
+) -> SequenceData:
     uniform = bool(np.all(seqs.lengths == seqs.X.shape[1]))
     lengths = None if uniform else torch.tensor(seqs.lengths)
     return SequenceData(
@@ -671,6 +748,9 @@ def _to_device(seqs: Sequences, targets, device, x_dtype, y_dtype) -> SequenceDa
         lengths=None if uniform else lengths.to(device),
         y=torch.tensor(targets, dtype=y_dtype, device=device),
         lengths_cpu=lengths,
+        weight=None
+        if weight is None
+        else torch.tensor(weight, dtype=x_dtype, device=device),
     )
 
 

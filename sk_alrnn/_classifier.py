@@ -6,6 +6,8 @@ use one logit (sigmoid); multiclass problems use C logits (softmax).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import torch
 from scipy.special import log_expit, log_softmax
@@ -15,10 +17,12 @@ from torch.nn import functional as F
 
 from sk_alrnn._base import BaseALRNN, fill_doc
 from sk_alrnn._validation import (
+    StrOptions,
     _fit_context,
     check_classification_targets,
     column_or_1d,
 )
+from sk_alrnn._weights import apply_class_weight
 
 
 @fill_doc
@@ -38,6 +42,12 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
     Parameters
     ----------
     {parameters}
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in sklearn's linear models: a
+        dict ``{label: weight}`` (classes not named weigh 1), ``"balanced"``
+        (``n_samples / (n_classes * count)``, counted over the training
+        sequences, or valid steps with ``output="sequence"``, and weighted by
+        ``sample_weight``), or None (all 1). Multiplies ``sample_weight``.
 
     Attributes
     ----------
@@ -64,9 +74,68 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
     """
 
     _target_is_float = False
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseALRNN._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_hidden=32,
+        n_nonlinear=4,
+        activation="relu",
+        init="memory",
+        output="last",
+        max_iter=200,
+        batch_size="auto",
+        learning_rate_init=5e-3,
+        learning_rate="cosine",
+        alpha=0.0,
+        mar_strength=0.0,
+        mar_units=None,
+        clip_grad_norm=5.0,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change="auto",
+        tol=1e-4,
+        n_init=1,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        device="auto",
+        dtype="float32",
+        class_weight=None,
+    ):
+        super().__init__(
+            n_hidden=n_hidden,
+            n_nonlinear=n_nonlinear,
+            activation=activation,
+            init=init,
+            output=output,
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            learning_rate=learning_rate,
+            alpha=alpha,
+            mar_strength=mar_strength,
+            mar_units=mar_units,
+            clip_grad_norm=clip_grad_norm,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            n_init=n_init,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+            device=device,
+            dtype=dtype,
+        )
+        self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the model to sequences X and labels y.
 
         Parameters
@@ -77,15 +146,21 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
         y : array-like
             ``output="last"``: (n_sequences,) labels. ``output="sequence"``:
             (n_sequences, n_timesteps) labels or a list of (n_timesteps_i,) arrays.
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence in the loss (a weighted mean over each
+            batch) and in the validation loss and accuracy; multiplied by
+            ``class_weight``. With ``output="sequence"`` also one weight per
+            step: (n_sequences, n_timesteps) or a list of (n_timesteps_i,)
+            arrays. A weight of 0 drops the sequence (or step) from the fit.
 
         Returns
         -------
         self : ALRNNClassifier
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch, starting from the current weights if fitted.
 
         Parameters
@@ -96,6 +171,8 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
             Labels, as in :meth:`fit`.
         classes : array-like of shape (n_classes,), default=None
             All labels that may ever appear; required on the first call.
+        sample_weight : array-like, default=None
+            Weights, as in :meth:`fit`.
 
         Returns
         -------
@@ -106,10 +183,12 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
                 "ALRNNClassifier.partial_fit needs classes=... on its first call: "
                 "pass every label that may appear, e.g. classes=np.unique(y_all)."
             )
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(
+            X, y, incremental=True, classes=classes, sample_weight=sample_weight
+        )
 
     # -- hooks ---------------------------------------------------------------------
-    def _encode_targets(self, y, seqs, first_pass, classes):
+    def _encode_targets(self, y, seqs, first_pass, classes, weight):
         name = type(self).__name__
         sequence = self.output == "sequence"
         if not sequence:
@@ -153,26 +232,62 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
         n_classes = len(self.classes_)
         return codes, 1 if n_classes == 2 else n_classes
 
-    def _loss(self, out, y, mask):
+    def _loss(self, out, y, mask, weight=None):
         out, y = _valid(out, y, mask)
+        if weight is None:
+            if out.shape[-1] == 1:
+                return F.binary_cross_entropy_with_logits(out[:, 0], y.to(out.dtype))
+            return F.cross_entropy(out, y)
+        w = weight[mask] if mask is not None else weight.reshape(-1)  # (n,)
         if out.shape[-1] == 1:
-            return F.binary_cross_entropy_with_logits(out[:, 0], y.to(out.dtype))
-        return F.cross_entropy(out, y)
+            terms = F.binary_cross_entropy_with_logits(
+                out[:, 0], y.to(out.dtype), reduction="none"
+            )
+        else:
+            terms = F.cross_entropy(out, y, reduction="none")
+        return (terms * w).sum() / w.sum().clamp_min(torch.finfo(w.dtype).tiny)
 
-    def _constant_output(self, y, mask):
+    def _loss_weights(self, targets, seqs, weight):
+        """Sample weights times ``class_weight`` (the GRU/LSTM baselines have none)."""
+        class_weight = getattr(self, "class_weight", None)
+        if class_weight is None:
+            return weight
+        if isinstance(class_weight, dict):
+            unknown = [k for k in class_weight if k not in set(self.classes_)]
+            if unknown:
+                raise ValueError(
+                    f"{type(self).__name__}: class_weight names labels {unknown} "
+                    f"that are not in y's classes {self.classes_.tolist()}; key it "
+                    "by the labels of y."
+                )
+            codes = np.searchsorted(self.classes_, list(class_weight))
+            class_weight = dict(zip(codes.tolist(), class_weight.values(), strict=True))
+        mask = seqs.mask if self.output == "sequence" else None
+        return apply_class_weight(class_weight, targets, mask, weight)
+
+    def _constant_output(self, y, mask, weight=None):
         """Logits of the class frequencies in ``y`` (smoothed: no class has p=0)."""
         codes = y[mask] if mask is not None else y.reshape(-1)
         n_classes = len(self.classes_)
-        counts = torch.bincount(codes, minlength=n_classes).double() + 0.5
+        if weight is not None:
+            w = (weight[mask] if mask is not None else weight.reshape(-1)).double()
+            counts = torch.bincount(codes, weights=w, minlength=n_classes)
+            counts = counts / w.sum() * len(codes) + 0.5
+        else:
+            counts = torch.bincount(codes, minlength=n_classes).double() + 0.5
         log_p = torch.log(counts / counts.sum())  # (C,) float64
         if n_classes == 2:
             return log_p[1:] - log_p[:1]  # (1,): the one logit of two classes
         return log_p
 
-    def _validation_score(self, out, y, mask):
+    def _validation_score(self, out, y, mask, weight=None):
         out, y = _valid(out, y, mask)
         pred = (out[:, 0] > 0).long() if out.shape[-1] == 1 else out.argmax(-1)
-        return float((pred == y).to(torch.float64).mean())
+        hits = (pred == y).to(torch.float64)
+        if weight is None:
+            return float(hits.mean())
+        w = (weight[mask] if mask is not None else weight.reshape(-1)).double()
+        return float((hits * w).sum() / w.sum())
 
     def _readout_affine(self):
         n_out = self.module_.n_outputs

@@ -19,8 +19,11 @@ import torch
 from torch import Tensor, nn
 
 from sk_alrnn._kernels import rollout
+from sk_alrnn._kernels.reference import ACTIVATION_FNS
+from sk_alrnn._params import ACTIVATIONS
 
-INITS = ("memory", "paper")
+# "paper" is the name "sequence" had before the other presets came.
+INITS = ("memory", "sequence", "paper", "dsr", "multitask")
 MEMORY_SELF_COUPLING = 0.9  # W_ii of init="memory": a memory of about ten steps
 SPECTRAL_BOUND = 0.99  # ... lowered for large M to keep W's spectral radius below
 
@@ -41,6 +44,16 @@ def memory_diagonal(n_hidden: int) -> float:
     return min(MEMORY_SELF_COUPLING, SPECTRAL_BOUND - 0.01 * math.sqrt(n_hidden))
 
 
+def _normalized_positive_definite(
+    n_hidden: int, generator: torch.Generator | None, dtype: torch.dtype
+) -> Tensor:
+    """diag(K) / lambda_max(K) for K = R^T R / M + I, R ~ N(0, 1)^{M x M}: (M,)."""
+    R = torch.empty(n_hidden, n_hidden, dtype=torch.float64)
+    R.normal_(0.0, 1.0, generator=generator)
+    K = R.T @ R / n_hidden + torch.eye(n_hidden, dtype=torch.float64)
+    return (K.diagonal() / torch.linalg.eigvalsh(K)[-1]).to(dtype)
+
+
 class ALRNN(nn.Module):
     """Almost-linear RNN with a linear readout.
 
@@ -51,22 +64,32 @@ class ALRNN(nn.Module):
     n_hidden : int
         M, latent units.
     n_nonlinear : int
-        P, ReLU units (0 <= P <= M); P = 0 is a linear RNN, P = M a PLRNN.
+        P, nonlinear units (0 <= P <= M); P = 0 is a linear RNN, P = M a PLRNN.
     n_outputs : int
         O, readout dimension.
     generator : torch.Generator, optional
-        Source of the initial weights. Both schemes draw A, W, h ~ N(0, 0.01^2),
-        C, B ~ N(0, 0.1^2) and set b = 0 (the paper's sequence-task
-        initialisation); ``init="memory"`` then adds :func:`memory_diagonal`
-        to W's diagonal.
+        Source of the initial weights. Every scheme first draws A, W, h ~
+        N(0, 0.01^2), C, B ~ N(0, 0.1^2) and sets b = 0 (the paper's
+        sequence-task initialisation); see ``init`` for what each changes.
     dtype : torch.dtype, default=torch.float32
         Parameter dtype.
-    init : {"memory", "paper"}, default="paper"
-        ``"paper"``: the papers' initialisation, whose units forget their input
-        after a step or two (W_ii ~ 0.01), so gradients through time start out
-        vanishing. ``"memory"``: every unit starts as a leaky integrator
-        (W_ii about 0.9, a memory of about ten steps), which removes most of the
-        long loss plateaus before a recurrent model learns to remember.
+    init : {"memory", "sequence", "paper", "dsr", "multitask"}, default="paper"
+        ``"sequence"`` (alias ``"paper"``): the sequence-task initialisation of
+        the papers' code, whose units forget their input after a step or two
+        (W_ii ~ 0.01), so gradients through time start out vanishing.
+        ``"memory"``: adds :func:`memory_diagonal` to W's diagonal, so every
+        unit starts as a leaky integrator (a memory of about ten steps), which
+        removes most of the long loss plateaus before a recurrent model learns
+        to remember. ``"dsr"``: the dynamical-systems-reconstruction code's
+        "normalised positive-definite" self-couplings (R ~ N(0, 1)^{M x M},
+        K = R^T R / M + I, diag(A) = diag(K) / lambda_max(K), about 0.3-0.7; on
+        a linear unit it sits on W's diagonal, which acts the same) and h = 0.
+        ``"multitask"``: the multi-task code's A ~ 0.9 + 0.1 N(0, 1) on the P
+        nonlinear units, W ~ N(0, (0.1 / sqrt(M))^2), h = 0.
+    activation : {"relu", "tanh", "gelu"}, default="relu"
+        The nonlinearity of the last P units. ``"relu"`` (the AL-RNN) runs the
+        fused kernels and keeps the model piecewise linear; the others run an
+        autograd loop over time (slower) and have no linear regions.
 
     Examples
     --------
@@ -87,6 +110,7 @@ class ALRNN(nn.Module):
         generator: torch.Generator | None = None,
         dtype: torch.dtype = torch.float32,
         init: str = "paper",
+        activation: str = "relu",
     ) -> None:
         super().__init__()
         if not 0 <= n_nonlinear <= n_hidden:
@@ -95,10 +119,15 @@ class ALRNN(nn.Module):
             )
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}; got {init!r}.")
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {ACTIVATIONS}; got {activation!r}."
+            )
         self.n_features = n_features
         self.n_hidden = n_hidden
         self.n_nonlinear = n_nonlinear
         self.n_outputs = n_outputs
+        self.activation = activation
 
         def normal(*shape: int, std: float) -> nn.Parameter:
             t = torch.empty(shape, dtype=dtype).normal_(0.0, std, generator=generator)
@@ -110,9 +139,44 @@ class ALRNN(nn.Module):
         self.h = normal(n_hidden, std=0.01)  # (M,)
         self.B = normal(n_outputs, n_hidden, std=0.1)  # (O, M)
         self.b = nn.Parameter(torch.zeros(n_outputs, dtype=dtype))  # (O,)
-        if init == "memory":
-            with torch.no_grad():
+        with torch.no_grad():
+            if init == "memory":
                 self.W.diagonal().add_(memory_diagonal(n_hidden))
+            elif init == "dsr" and not self.W.is_meta:  # (meta: shapes only)
+                self.h.zero_()
+                a_full = _normalized_positive_definite(n_hidden, generator, dtype)
+                n_linear = n_hidden - n_nonlinear
+                self.a.copy_(a_full[n_linear:])
+                self.W.diagonal()[:n_linear].add_(a_full[:n_linear])
+            elif init == "multitask":
+                self.h.zero_()
+                self.a.normal_(0.9, 0.1, generator=generator)
+                self.W.normal_(0.0, 0.1 / math.sqrt(n_hidden), generator=generator)
+
+    def mar_penalty(self, n_units: int) -> Tensor:
+        """Manifold-attractor regularisation of the first ``n_units`` units.
+
+        ``sum_i [(a_eff_i - 1)^2 + sum_{j != i} W_ij^2 + h_i^2]`` over
+        ``i < n_units``, with ``a_eff_i = W_ii + A_i`` (``A_i = 0`` on a linear
+        unit): it pulls those units towards a line attractor (self-coupling 1,
+        no input from the other units, no bias), a memory that does not decay.
+        The linear units come first, so they are regularised first.
+
+        Examples
+        --------
+        >>> import torch
+        >>> net = ALRNN(1, 3, 1, 1, generator=torch.Generator().manual_seed(0))
+        >>> with torch.no_grad():
+        ...     _ = net.W.copy_(torch.eye(3)), net.h.zero_()
+        >>> float(net.mar_penalty(2))
+        0.0
+        """
+        r = min(int(n_units), self.n_hidden)
+        diag = self.W.diagonal()[:r]  # (r,)
+        rows = self.W[:r]  # (r, M)
+        a_eff = diag + self.A[:r]
+        off_diagonal = (rows * rows).sum() - (diag * diag).sum()
+        return ((a_eff - 1.0) ** 2).sum() + off_diagonal + (self.h[:r] ** 2).sum()
 
     def penalized_parameters(self) -> list[nn.Parameter]:
         """Weights under the L2 penalty ``alpha`` (A, W, C, B; not the biases)."""
@@ -145,8 +209,9 @@ class ALRNN(nn.Module):
         U = torch.addmm(self.h, X.reshape(-1, n_features), self.C.T.contiguous())
         U = U.view(n_batch, n_steps, self.n_hidden)  # (B, T, M)
         return rollout(
-            U, self.A, self.W, self.n_nonlinear, z0=z0, lengths=lengths, last=last
-        )
+            U, self.A, self.W, self.n_nonlinear, z0=z0, lengths=lengths, last=last,
+            activation=self.activation,
+        )  # fmt: skip
 
     def step(self, z: Tensor, x: Tensor) -> Tensor:
         """One update: state ``z_t`` (B, M) from ``z_{t-1}`` (B, M) and ``x_t`` (B, K).
@@ -166,7 +231,8 @@ class ALRNN(nn.Module):
         True
         """
         n_linear = self.n_hidden - self.n_nonlinear  # never slice with -P
-        phi = torch.cat([z[:, :n_linear], z[:, n_linear:].clamp_min(0.0)], dim=1)
+        act = ACTIVATION_FNS[self.activation]
+        phi = torch.cat([z[:, :n_linear], act(z[:, n_linear:])], dim=1)
         return self.A * z + phi @ self.W.T + x @ self.C.T + self.h  # (B, M)
 
     def forward(

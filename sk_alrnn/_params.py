@@ -10,6 +10,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+# The nonlinearity of the P units; "relu" (piecewise linear) is the AL-RNN's.
+ACTIVATIONS = ("relu", "tanh", "gelu")
+
 
 @dataclass(frozen=True)
 class ALRNNParams:
@@ -28,7 +31,10 @@ class ALRNNParams:
     B : ndarray of shape (O, M)
     b : ndarray of shape (O,)
     n_nonlinear : int
-        P, the number of ReLU units.
+        P, the number of nonlinear units (the last P).
+    activation : {"relu", "tanh", "gelu"}, default="relu"
+        The nonlinearity of the P units. Only ``"relu"`` makes the model
+        piecewise linear, which the region analysis needs.
 
     Examples
     --------
@@ -46,10 +52,16 @@ class ALRNNParams:
     B: np.ndarray
     b: np.ndarray
     n_nonlinear: int
+    activation: str = "relu"
 
     def __post_init__(self) -> None:
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"ALRNNParams.activation must be one of {ACTIVATIONS}; got "
+                f"{self.activation!r}."
+            )
         for f in fields(self):
-            if f.name == "n_nonlinear":
+            if f.name in ("n_nonlinear", "activation"):
                 continue
             arr = np.array(getattr(self, f.name), dtype=np.float64)  # own copy
             arr.flags.writeable = False

@@ -60,7 +60,7 @@ class ALRNNRegressor(RegressorMixin, BaseALRNN):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the model to sequences X and targets y.
 
         Parameters
@@ -72,15 +72,21 @@ class ALRNNRegressor(RegressorMixin, BaseALRNN):
             ``output="last"``: (n_sequences,) or (n_sequences, n_outputs).
             ``output="sequence"``: (n_sequences, n_timesteps[, n_outputs]) or a list
             of (n_timesteps_i[, n_outputs]) arrays.
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence in the loss (a weighted mean over each
+            batch), in the target scaling and in the validation loss. With
+            ``output="sequence"`` also one weight per step: (n_sequences,
+            n_timesteps) or a list of (n_timesteps_i,) arrays. A weight of 0
+            drops the sequence (or step) from the fit.
 
         Returns
         -------
         self : ALRNNRegressor
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch, starting from the current weights if fitted.
 
         Parameters
@@ -89,15 +95,17 @@ class ALRNNRegressor(RegressorMixin, BaseALRNN):
             Input sequences, as in :meth:`fit`.
         y : array-like
             Targets, as in :meth:`fit`.
+        sample_weight : array-like, default=None
+            Weights, as in :meth:`fit`.
 
         Returns
         -------
         self : ALRNNRegressor
         """
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     # -- hooks ---------------------------------------------------------------------
-    def _encode_targets(self, y, seqs, first_pass, classes):
+    def _encode_targets(self, y, seqs, first_pass, classes, weight):
         sequence = self.output == "sequence"
         single = y.ndim == (2 if sequence else 1)
         y = y[..., None] if single else y  # (N, O) or (N, T, O)
@@ -105,8 +113,15 @@ class ALRNNRegressor(RegressorMixin, BaseALRNN):
         if first_pass:
             self.n_outputs_ = y.shape[-1]
             self._single_output = single
-            self._y_mean = valid.mean(axis=0)
-            scale = valid.std(axis=0)
+            if weight is None:
+                self._y_mean = valid.mean(axis=0)
+                scale = valid.std(axis=0)
+            else:  # weighted mean and standard deviation
+                w = weight[seqs.mask] if sequence else weight
+                self._y_mean = np.average(valid, axis=0, weights=w)
+                scale = np.sqrt(
+                    np.average((valid - self._y_mean) ** 2, axis=0, weights=w)
+                )
             self._y_scale = np.where(scale > 0, scale, 1.0)
         elif y.shape[-1] != self.n_outputs_:
             raise ValueError(
@@ -116,21 +131,34 @@ class ALRNNRegressor(RegressorMixin, BaseALRNN):
             )
         return (y - self._y_mean) / self._y_scale, self.n_outputs_
 
-    def _loss(self, out, y, mask):
+    def _loss(self, out, y, mask, weight=None):
         err = (out - y) ** 2  # (b, O) or (b, T, O)
+        if weight is not None:  # (b,) or (b, T), zero on padding
+            w = weight[..., None]  # (b, 1) or (b, T, 1)
+            total = w.sum().clamp_min(torch.finfo(w.dtype).tiny) * err.shape[-1]
+            return (err * w).sum() / total
         if mask is None:
             return err.mean()
         return err[mask].mean()  # valid steps only
 
-    def _constant_output(self, y, mask):
+    def _constant_output(self, y, mask, weight=None):
         valid = y[mask] if mask is not None else y.reshape(-1, y.shape[-1])
+        if weight is not None:
+            w = (weight[mask] if mask is not None else weight.reshape(-1))[:, None]
+            return (valid * w).sum(0) / w.sum()  # (O,) weighted mean
         return valid.mean(0)  # (O,), about 0: y is standardised
 
-    def _validation_score(self, out, y, mask):
+    def _validation_score(self, out, y, mask, weight=None):
         if mask is not None:
             out, y = out[mask], y[mask]  # (n_valid, O)
-        ss_res = ((y - out) ** 2).sum(0)
-        ss_tot = ((y - y.mean(0)) ** 2).sum(0)
+        if weight is not None:
+            w = (weight[mask] if mask is not None else weight)[:, None]  # (n, 1)
+            mean = (y * w).sum(0) / w.sum()
+            ss_res = (w * (y - out) ** 2).sum(0)
+            ss_tot = (w * (y - mean) ** 2).sum(0)
+        else:
+            ss_res = ((y - out) ** 2).sum(0)
+            ss_tot = ((y - y.mean(0)) ** 2).sum(0)
         r2 = 1 - ss_res / torch.clamp(ss_tot, min=torch.finfo(y.dtype).tiny)
         return float(r2.mean())
 

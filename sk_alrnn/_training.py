@@ -72,6 +72,9 @@ class TrainConfig:
     learning_rate: str = "constant"  # schedule over this call's epochs (SCHEDULES)
     # loss of the best constant prediction on the monitored data (None: unknown)
     trivial_loss: float | None = None
+    # manifold-attractor regularisation: mar_strength * module.mar_penalty(mar_units)
+    mar_strength: float = 0.0
+    mar_units: int = 0
 
 
 def resolve_batch_size(batch_size, n_sequences: int) -> int:
@@ -117,6 +120,9 @@ class SequenceData:
     lengths: Tensor | None  # (N,) int64 on the device, or None: all T steps
     y: Tensor  # (N, O) / (N,) or (N, T, O) / (N, T) for sequence targets
     lengths_cpu: Tensor | None  # (N,) int64 on the CPU, to trim batches (no sync)
+    # per-sequence (N,) or, for sequence targets, per-step (N, T) loss weights;
+    # None: unweighted (the loss functions are then called without them)
+    weight: Tensor | None = None
 
     def __len__(self) -> int:
         return self.X.shape[0]
@@ -130,6 +136,7 @@ class SequenceData:
             self.lengths[dev_idx] if ragged else None,
             self.y[dev_idx],
             self.lengths_cpu[idx] if ragged else None,
+            None if self.weight is None else self.weight[dev_idx],
         )
 
     def mask(self) -> Tensor | None:
@@ -139,18 +146,32 @@ class SequenceData:
         steps = torch.arange(self.X.shape[1], device=self.X.device)
         return steps < self.lengths[:, None]
 
-    def batch(
-        self, idx: Tensor, sequence: bool
-    ) -> tuple[Tensor, Tensor | None, Tensor, Tensor | None]:
-        """(X, lengths, y, mask) of the rows ``idx``; mask only for sequence targets."""
+    def batch(self, idx: Tensor, sequence: bool) -> SequenceData:
+        """The rows ``idx`` with the batch's trailing padding dropped."""
         part = self.rows(idx)
         if part.lengths is None:
-            return part.X, None, part.y, None
+            return part
         n_steps = int(part.lengths_cpu.max())  # trailing padding of the batch dropped
-        X = part.X[:, :n_steps]  # (b, T_b, K)
-        y = part.y[:, :n_steps] if sequence else part.y
-        trimmed = SequenceData(X, part.lengths, y, part.lengths_cpu)
-        return X, part.lengths, y, trimmed.mask() if sequence else None
+        weight = part.weight
+        if sequence:
+            y = part.y[:, :n_steps]
+            weight = None if weight is None else weight[:, :n_steps]  # (b, T_b)
+        return SequenceData(
+            part.X[:, :n_steps],  # (b, T_b, K)
+            part.lengths,
+            y if sequence else part.y,
+            part.lengths_cpu,
+            weight,
+        )
+
+    def targets(self, sequence: bool) -> tuple:
+        """``(y, mask)`` or ``(y, mask, weight)``: what a loss function takes.
+
+        The mask (valid steps) is given for sequence targets only; the weights
+        only when the data are weighted.
+        """
+        mask = self.mask() if sequence else None
+        return (self.y, mask) if self.weight is None else (self.y, mask, self.weight)
 
 
 @dataclass
@@ -451,12 +472,15 @@ def _run_epoch(
     total = torch.zeros((), dtype=torch.float64, device=data.X.device)
     for batch, begin in enumerate(range(0, n, batch_size), start=1):
         idx = order[begin : begin + batch_size]
-        X, lengths, y, mask = data.batch(idx, config.sequence)
-        out = module(X, lengths, sequence=config.sequence)
-        loss = loss_fn(out, y, mask)
+        part = data.batch(idx, config.sequence)
+        out = module(part.X, part.lengths, sequence=config.sequence)
+        loss = loss_fn(out, *part.targets(config.sequence))
         objective = loss
         if config.alpha > 0:
-            objective = loss + 0.5 * config.alpha * _penalty(module) / len(idx)
+            objective = objective + 0.5 * config.alpha * _penalty(module) / len(idx)
+        if config.mar_strength > 0:
+            mar = module.mar_penalty(config.mar_units)
+            objective = objective + config.mar_strength * mar
         optimizer.zero_grad(set_to_none=True)
         objective.backward()
         norm = _clip_gradients(module, config.clip_grad_norm)
@@ -482,8 +506,7 @@ def _evaluate(module, data, config, eval_fn) -> tuple[float, float]:
     """(loss, score) of ``module`` on held-out ``data``, without gradients."""
     module.eval()
     out = predict_chunked(module, data, config.sequence)
-    mask = data.mask() if config.sequence else None
-    loss, score = eval_fn(out, data.y, mask)
+    loss, score = eval_fn(out, *data.targets(config.sequence))
     module.train()
     return loss, score
 

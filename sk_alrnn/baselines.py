@@ -79,6 +79,10 @@ class RNNModule(nn.Module):
         return self.readout(H[rows, lengths.to(H.device) - 1])  # (B, O)
 
 
+# AL-RNN parameters a GRU/LSTM has no use for
+_ALRNN_ONLY = ("n_nonlinear", "init", "activation", "mar_strength", "mar_units")
+
+
 class _BaselineMixin:
     """Swap the AL-RNN for a PyTorch cell; drop ``n_nonlinear``."""
 
@@ -86,7 +90,7 @@ class _BaselineMixin:
         **{
             k: v
             for k, v in BaseALRNN._parameter_constraints.items()
-            if k not in ("n_nonlinear", "init")
+            if k not in _ALRNN_ONLY
         },
         "cell": [StrOptions(set(_CELLS))],
     }
@@ -136,6 +140,9 @@ class _BaselineMixin:
 
     def _check_hyperparameters(self, name):
         pass  # no cross-parameter constraints
+
+    def _regularization(self) -> dict:
+        return {}  # no MAR: the cells have no AL-RNN units
 
     def _make_module(self, n_features, n_outputs, generator, dtype):
         return RNNModule(

@@ -105,6 +105,7 @@ def rollout(
     lengths: Tensor | None = None,
     *,
     last: bool = False,
+    activation: str = "relu",
 ) -> Tensor:
     """Latent trajectory ``Z`` (B, T, M) for the input drive ``U`` (B, T, M).
 
@@ -112,6 +113,8 @@ def rollout(
     ``last=True`` returns only each row's state at its last valid step (B, M)
     (zeros for rows of length 0), what a readout of the last step needs; the
     numba kernel then skips the dense (B, T, M) gradient of the unused steps.
+    ``activation`` other than ``"relu"`` (``"tanh"``, ``"gelu"``) runs the
+    autograd loop of the reference kernel: the fused kernels are ReLU only.
 
     Examples
     --------
@@ -119,6 +122,9 @@ def rollout(
     >>> rollout(torch.ones(2, 4, 3), torch.zeros(3), torch.eye(3), 3).shape
     torch.Size([2, 4, 3])
     """
+    if activation != "relu":
+        Z = rollout_reference(U, A, W, n_nonlinear, z0, lengths, activation)
+        return last_states(Z, lengths) if last else Z
     name = select_kernel(U)
     if name == "numba":
         kernel = _numba_rollout()

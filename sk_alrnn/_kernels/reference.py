@@ -9,6 +9,14 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch.nn import functional as F
+
+# The nonlinearity of the last P units; only "relu" has the fused kernels.
+ACTIVATION_FNS = {
+    "relu": lambda z: z.clamp_min(0.0),
+    "tanh": torch.tanh,
+    "gelu": F.gelu,
+}
 
 
 def rollout_reference(
@@ -18,6 +26,7 @@ def rollout_reference(
     n_nonlinear: int,
     z0: Tensor | None = None,
     lengths: Tensor | None = None,
+    activation: str = "relu",
 ) -> Tensor:
     """Run ``z_t = A * z_{t-1} + W phi(z_{t-1}) + u_t`` over all time steps.
 
@@ -35,6 +44,8 @@ def rollout_reference(
         Initial state; zeros when omitted.
     lengths : Tensor of shape (B,), optional
         Valid steps per sequence; ``Z`` is zero from ``lengths[b]`` on.
+    activation : {"relu", "tanh", "gelu"}, default="relu"
+        The nonlinearity of the last P units (identity on the others).
 
     Returns
     -------
@@ -52,10 +63,11 @@ def rollout_reference(
     n_batch, _, n_hidden = U.shape
     # Slice from M - P, never with -P: P = 0 would select every unit.
     is_relu = torch.arange(n_hidden, device=U.device) >= n_hidden - n_nonlinear  # (M,)
+    act = ACTIVATION_FNS[activation]
     z = U.new_zeros(n_batch, n_hidden) if z0 is None else z0  # (B, M)
     states = []
     for u_t in U.unbind(1):  # u_t: (B, M); unbind once, indexing U[:, t] is O(T^2)
-        phi = torch.where(is_relu, z.clamp_min(0.0), z)  # (B, M), out of place
+        phi = torch.where(is_relu, act(z), z)  # (B, M), out of place
         z = A * z + phi @ W.T + u_t  # (B, M)
         states.append(z)
     Z = torch.stack(states, dim=1)  # (B, T, M)
