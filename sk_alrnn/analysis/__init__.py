@@ -7,7 +7,14 @@ Numpy/scipy only: functions take :class:`~sk_alrnn._params.ALRNNParams` or a fit
 estimator (anything with ``get_alrnn_params()``); torch is never imported here.
 """
 
-from sk_alrnn.analysis._fixed_points import Cycle, FixedPoint, cycles, fixed_points
+from sk_alrnn.analysis._fixed_points import (
+    Cycle,
+    CycleList,
+    FixedPoint,
+    FixedPointList,
+    cycles,
+    fixed_points,
+)
 from sk_alrnn.analysis._regions import (
     NonlinearityUsage,
     RegionStatistics,
@@ -26,7 +33,9 @@ from sk_alrnn.analysis._sharing import RegionSharing, region_sharing
 
 __all__ = [
     "Cycle",
+    "CycleList",
     "FixedPoint",
+    "FixedPointList",
     "NonlinearityUsage",
     "RegionSharing",
     "RegionStatistics",
