@@ -31,6 +31,7 @@ from sklearn.utils.validation import (
 
 __all__ = [
     "Interval",
+    "NonNumericColumnError",
     "Options",
     "Sequences",
     "StrOptions",
@@ -426,27 +427,94 @@ def check_table(X, name: str, what: str = "X") -> None:
     check_finite(values, name, what, like=X)
 
 
+class NonNumericColumnError(TypeError, ValueError):
+    """A table column that is not numbers (dates, text, categories).
+
+    A TypeError; also a ValueError, the type raised for it before.
+    """
+
+
 def check_columns(X, name: str, what: str = "X") -> None:
-    """ValueError naming a date/time or non-numeric column of a pandas ``X``."""
+    """NonNumericColumnError naming every date/time or non-numeric column of ``X``.
+
+    A pandas ``X`` is judged by its dtypes; an array of text or objects by
+    whether its values convert to numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> try:
+    ...     check_columns(np.array([["1.5", "May"]]), "ALRNNForecaster")
+    ... except TypeError as exc:
+    ...     print(str(exc)[:55])
+    ALRNNForecaster: X column 1 is not numeric (holds 'May'
+    """
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(X, "to_numpy"):
-        return  # not pandas
+        _check_text_array(X, name, what)
+        return
     from pandas.api import types  # pandas is there if X is a DataFrame
 
     items = dtypes.items() if hasattr(dtypes, "items") else [(X.name, dtypes)]
+    dates, other = {}, {}
     for column, dtype in items:
         if types.is_datetime64_any_dtype(dtype) or types.is_timedelta64_dtype(dtype):
-            raise ValueError(
-                f"{name}: {what} column {column!r} holds dates/times ({dtype}); "
-                "rows are time steps already, so the time belongs in the index: "
-                f"drop the column or set it as the index ({what}.set_index"
-                f"({column!r}))."
-            )
-        if not types.is_numeric_dtype(dtype):
-            raise ValueError(
-                f"{name}: {what} column {column!r} is not numeric ({dtype}); "
-                "encode it as numbers or drop it."
-            )
+            dates[column] = dtype
+        elif not types.is_numeric_dtype(dtype):
+            other[column] = dtype
+    if not dates and not other:
+        return
+
+    def listed(columns: dict, singular: str, plural: str) -> str:
+        if len(columns) == 1:
+            ((column, dtype),) = columns.items()
+            return f"column {column!r} {singular} ({dtype})"
+        shown = ", ".join(f"{c!r} ({d})" for c, d in columns.items())
+        return f"columns {shown} {plural}"
+
+    parts = []
+    if dates:
+        first = next(iter(dates))
+        fix = (
+            f"drop the column or set it as the index ({what}.set_index({first!r}))"
+            if hasattr(X, "set_index")
+            else f"pass the numbers to {'forecast' if what == 'y' else 'use'} instead"
+        )
+        parts.append(
+            f"{what} {listed(dates, 'holds dates/times', 'hold dates/times')}; rows "
+            f"are time steps already, so the time belongs in the index: {fix}"
+        )
+    if other:
+        parts.append(
+            f"{what} {listed(other, 'is not numeric', 'are not numeric')}; encode "
+            "text or categories as numbers (numbers stored as text: "
+            "pandas.to_numeric) or drop the column"
+        )
+    raise NonNumericColumnError(f"{name}: " + "; ".join(parts) + ".")
+
+
+def _check_text_array(X, name: str, what: str) -> None:
+    """An array of strings or objects whose values are not all numbers."""
+    if not isinstance(X, np.ndarray) or X.dtype.kind not in "OUS":
+        return
+    try:
+        X.astype(np.float64)
+        return  # numbers after all; the other checks take it from here
+    except (TypeError, ValueError):
+        pass
+    table = X.reshape(len(X), -1) if X.ndim > 1 else X.reshape(-1, 1)
+    for c in range(table.shape[1]):
+        for r, value in enumerate(table[:, c]):
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                if isinstance(value, np.generic):
+                    value = value.item()  # 'May', not np.str_('May')
+                raise NonNumericColumnError(
+                    f"{name}: {what} column {c} is not numeric (holds {value!r} "
+                    f"at row {r}); encode text as numbers or drop the column "
+                    "(a date/time column: drop it, the rows are the time steps)."
+                ) from None
 
 
 def check_finite(values, name: str, what: str = "X", *, like=None) -> None:
@@ -467,6 +535,8 @@ def check_finite(values, name: str, what: str = "X", *, like=None) -> None:
     labels = [index[r] if index is not None else int(r) for r in rows[:3]]
     cols = np.flatnonzero(bad.any(axis=0))
     columns = getattr(like, "columns", None)
+    if columns is None and getattr(like, "name", None) is not None:
+        columns = [like.name]  # a pandas Series: its name
     names = [columns[c] if columns is not None else int(c) for c in cols[:3]]
 
     def show(shown, n):

@@ -25,6 +25,7 @@ from sk_alrnn._validation import (
     check_columns,
     check_finite,
     check_is_fitted,
+    check_table,
 )
 from sk_alrnn.forecasting import _forecaster_train as _ft
 from sk_alrnn.forecasting._forecaster_fit import FitMixin, _as_frame
@@ -459,6 +460,8 @@ class ALRNNForecaster(FitMixin, RegressorMixin, BaseEstimator):
             y = values[:, self.target_columns_]
             if self._single_output:
                 y = y[:, 0]
+        else:
+            check_table(y, type(self).__name__, "y")  # dates, text, NaN: the fix
         y = np.asarray(y, dtype=np.float64)
         if len(y) != len(y_pred):
             raise ValueError(
