@@ -6,6 +6,13 @@ allowlisted estimator into JSON nodes and a dict of CPU tensors;
 with the estimator's own code and checking the JSON against the tensors and the
 fitted attributes against the network. The file format (header, digest, atomic
 write) is not its job.
+
+Only the fitted attributes that an estimator class sets (:func:`fitted_attributes`)
+are written and read: :func:`encode_estimator` refuses any other attribute with a
+``TypeError`` and the decoder refuses any other name with a ``ValueError``. A class
+may extend its list with a ``_saved_attributes`` class attribute (an iterable of
+names). Arrays coded as JSON (str and object arrays) decode to at most the budget
+that :func:`decode_estimator` is given, in total over the file.
 """
 
 from __future__ import annotations
@@ -19,7 +26,51 @@ import torch
 from sk_alrnn._version import __version__
 
 _NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")  # attribute names; no dunders
-_MAX_TEXT_BYTES = 256 * 2**20  # largest str/object array a file may decode to
+# dtypes of JSON-coded arrays: str (of at most 10**9 characters) or object
+_TEXT_DTYPE = re.compile(r"^[<>|=]?U[1-9][0-9]{0,8}$")
+
+# The fitted attributes each class sets (fit, partial_fit, warm_start, early
+# stopping, interrupted fits): the only attribute names save writes and load reads.
+_FIT_STATE = frozenset(
+    {
+        "module_",
+        "n_iter_",
+        "loss_curve_",
+        "best_loss_",
+        "init_losses_",
+        "stop_reason_",
+        "validation_loss_curve_",
+        "validation_scores_",
+        "best_validation_score_",
+        "n_features_in_",
+        "feature_names_in_",
+        "_optimizer_state",
+        "_generator_state",
+        "_fit_signature",
+    }
+)
+_REGRESSION = frozenset({"n_outputs_", "_single_output", "_y_mean", "_y_scale"})
+_FITTED_ATTRIBUTES = {
+    "sk_alrnn.ALRNNRegressor": _FIT_STATE | _REGRESSION,
+    "sk_alrnn.ALRNNClassifier": _FIT_STATE | {"classes_"},
+    "sk_alrnn.baselines.RNNRegressor": _FIT_STATE | _REGRESSION,
+    "sk_alrnn.baselines.RNNClassifier": _FIT_STATE | {"classes_"},
+    "sk_alrnn.forecasting.ALRNNForecaster": _FIT_STATE
+    | _REGRESSION
+    | {
+        "window_",
+        "horizon_",
+        "ar_lags_",
+        "start_kept_",
+        "target_columns_",
+        "calibration_residuals_",
+        "_index",
+        "_tail",
+        "_target_names",
+        "_x_mean",
+        "_x_scale",
+    },
+}
 
 
 def estimator_classes() -> dict[str, type]:
@@ -44,6 +95,25 @@ def estimator_classes() -> dict[str, type]:
     return classes
 
 
+def fitted_attributes(name: str, cls: type) -> frozenset[str]:
+    """The attribute names that the class stored under ``name`` may save and load.
+
+    Parameters
+    ----------
+    name : str
+        The class's name in the file, a key of :func:`estimator_classes`.
+    cls : type
+        The class itself; its ``_saved_attributes`` (if any) extend the list.
+
+    Returns
+    -------
+    names : frozenset of str
+        The allowlist (never a parameter name).
+    """
+    extra = frozenset(getattr(cls, "_saved_attributes", ()))
+    return _FITTED_ATTRIBUTES.get(name, frozenset()) | extra
+
+
 # -- encoding ----------------------------------------------------------------------
 def encode_estimator(estimator) -> tuple[dict, dict[str, torch.Tensor]]:
     """The JSON ``estimator``, ``params`` and ``attributes`` and their tensors."""
@@ -58,6 +128,7 @@ def encode_estimator(estimator) -> tuple[dict, dict[str, torch.Tensor]]:
         )
     enc = _Encoder()
     params = estimator.get_params(deep=False)
+    allowed = fitted_attributes(names[cls], cls)
     body = {
         "estimator": names[cls],
         "params": {k: enc.encode(v, k) for k, v in params.items()},
@@ -68,6 +139,14 @@ def encode_estimator(estimator) -> tuple[dict, dict[str, torch.Tensor]]:
             continue
         if not _NAME.match(name):
             raise TypeError(f"sk_alrnn.save: cannot save attribute {name!r}.")
+        if name not in allowed:
+            raise TypeError(
+                f"sk_alrnn.save: the {cls.__name__} has an attribute {name!r} that "
+                f"is not one of its fitted attributes {sorted(allowed)}; a model "
+                "file stores only those (sk_alrnn.load refuses other names). Delete "
+                f"it before saving (del estimator.{name}) or keep it outside the "
+                "estimator."
+            )
         if isinstance(value, torch.nn.Module):
             body["attributes"][name] = enc.module(value, name)
         else:
@@ -182,22 +261,42 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 
 # -- decoding ----------------------------------------------------------------------
-def decode_estimator(header: dict, tensors: dict[str, torch.Tensor]):
+def decode_estimator(header: dict, tensors: dict[str, torch.Tensor], budget: int):
     """The estimator that ``header`` (checked by the caller) and ``tensors`` describe.
 
-    Raises ``ValueError`` (or another exception, which the caller wraps) when the
-    JSON is malformed, disagrees with the tensors or leaves one unused, or the
-    fitted attributes disagree with the network.
+    Parameters
+    ----------
+    header : dict
+        The parsed JSON document of the file.
+    tensors : dict of str to torch.Tensor
+        The file's tensors, by name.
+    budget : int
+        The most bytes that the JSON-coded (str and object) arrays of the file may
+        decode to, all together.
+
+    Returns
+    -------
+    estimator : estimator
+        The rebuilt estimator.
+
+    Raises
+    ------
+    ValueError
+        (Or another exception, which the caller wraps) when the JSON is malformed,
+        names an unknown attribute, exceeds ``budget``, disagrees with the tensors
+        or leaves one unused, or the fitted attributes disagree with the network.
     """
-    return _Decoder(tensors).estimator(header)
+    return _Decoder(tensors, budget).estimator(header)
 
 
 class _Decoder:
     """JSON nodes -> values; every tensor of the file must be used exactly once."""
 
-    def __init__(self, tensors: dict[str, torch.Tensor]) -> None:
+    def __init__(self, tensors: dict[str, torch.Tensor], budget: int) -> None:
         self.tensors = tensors
         self.used: set[str] = set()
+        self.budget = budget  # bytes left for JSON-coded arrays
+        self.spent = 0
 
     def estimator(self, header: dict):
         classes = estimator_classes()
@@ -218,11 +317,20 @@ class _Decoder:
                 f"sk_alrnn {header['library_version']!r}, this is {__version__})."
             )
         est = cls(**{k: self.value(v, k) for k, v in params.items()})
+        allowed = fitted_attributes(name, cls)
         for attr, node in attributes.items():
             if not _NAME.match(attr) or attr in params or hasattr(cls, attr):
                 raise ValueError(
                     f"invalid attribute name {attr!r} (not an identifier, a dunder, "
                     f"a parameter or a name defined by {cls.__name__})."
+                )
+            if attr not in allowed:
+                raise ValueError(
+                    f"unknown attribute {attr!r} for {cls.__name__}: expected only "
+                    f"its fitted attributes {sorted(allowed)} (the file was written "
+                    f"by sk_alrnn {header['library_version']!r}, this is "
+                    f"{__version__}). The file was edited or comes from a newer "
+                    "sk_alrnn; save the model again with this version."
                 )
             if isinstance(node, dict) and node.get("$type") == "module":
                 vars(est)[attr] = self.module(node, est, attr)
@@ -305,12 +413,44 @@ class _Decoder:
             raise ValueError(
                 f"{path!r}: shape {shape} does not fit {len(data)} values."
             )
-        dtype = np.dtype(node["dtype"] if node["dtype"] != "object" else object)
-        if dtype.kind not in "UO" or dtype.itemsize * len(data) > _MAX_TEXT_BYTES:
-            raise ValueError(f"{path!r}: unexpected dtype {node['dtype']!r}.")
+        dtype = self.text_dtype(node["dtype"], data, path)
+        self.charge(dtype.itemsize * len(data), node["dtype"], len(data), path)
         arr = np.empty(len(data), dtype=dtype)
         arr[:] = data
         return arr.reshape(shape)
+
+    @staticmethod
+    def text_dtype(name, data: list, path: str) -> np.dtype:
+        """The dtype of a JSON-coded array: ``object``, or str wide enough for
+        ``data`` (which must then hold only str)."""
+        if name == "object":
+            return np.dtype(object)
+        if type(name) is not str or not _TEXT_DTYPE.match(name):
+            raise ValueError(
+                f"{path!r}: unexpected dtype {name!r} for an array coded as JSON; "
+                "expected 'object' or a str dtype such as '<U5'."
+            )
+        if not all(type(x) is str for x in data):
+            raise ValueError(f"{path!r}: a {name} array may hold only strings.")
+        dtype = np.dtype(name)
+        longest = max((len(x) for x in data), default=0)
+        if dtype.itemsize < 4 * longest:
+            raise ValueError(
+                f"{path!r}: dtype {name!r} is narrower than its longest string "
+                f"({longest} characters)."
+            )
+        return dtype
+
+    def charge(self, nbytes: int, dtype, count: int, path: str) -> None:
+        """Count ``nbytes`` against the file's budget for JSON-coded arrays."""
+        self.spent += nbytes
+        if self.spent > self.budget:
+            raise ValueError(
+                f"{path!r}: a {dtype} array of {count} values takes {nbytes} bytes, "
+                f"and the file's JSON-coded arrays would take {self.spent} bytes in "
+                f"all, more than the {self.budget} bytes allowed for a file of this "
+                "size: the file was crafted or damaged. Save the model again."
+            )
 
     def module(self, node: dict, est, path: str) -> torch.nn.Module:
         keys = {"$type", "n_features", "n_outputs", "dtype", "training", "state"}

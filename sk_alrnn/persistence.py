@@ -21,11 +21,16 @@ sources; :func:`load` is the safe path for files from elsewhere.
 from __future__ import annotations
 
 import contextlib
+import errno
+import glob
 import hashlib
 import json
 import os
 import secrets
+import signal
+import stat
 import struct
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -49,6 +54,13 @@ _HEADER_KEYS = {
 }
 _STALE_TMP_S = 600  # temporary files older than this are leftovers of killed saves
 _MAX_HEADER = 64 * 2**20  # bytes of safetensors header we agree to parse
+_MAX_JSON_VALUES = 2**20  # JSON values (commas, lists, objects) in the metadata
+_MAX_DECODED = 256 * 2**20  # bytes that the JSON-coded arrays of a file decode to
+_DECODED_PER_JSON_BYTE = 8  # ... and at most this many per byte of JSON, plus
+_DECODED_SLACK = 2**20  # this many
+_NAME_MAX = 255  # bytes in a file name, where os.pathconf cannot tell
+_TOKEN_BYTES = 4  # random bytes in a temporary file's name (8 hex digits)
+_TMP_EXTRA = len(".") + len(".") + 2 * _TOKEN_BYTES + len(".tmp")
 _PICKLE_HINT = (
     " It looks like a pickle, joblib or torch.save file: sk_alrnn.load never "
     "unpickles. Load such files only if you trust their source (joblib.load), "
@@ -125,23 +137,40 @@ def _pack(header: dict, tensors: dict[str, torch.Tensor]) -> bytes:
 
 
 def _write_atomic(path, data: bytes) -> None:
-    """Temporary file in the same directory -> fsync -> os.replace (all or nothing)."""
-    path = Path(os.fspath(path))
-    if path.is_dir():
-        raise IsADirectoryError(
-            f"sk_alrnn.save: {str(path)!r} is a directory; pass a file path such as "
-            f"{str(path / 'model.safetensors')!r}."
-        )
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
+    """Temporary file in the same directory -> fsync -> os.replace (all or nothing).
+
+    The target's permission bits (and, where allowed, owner and group) are kept;
+    a target that we may not write is refused, as ``open(path, "wb")`` would.
+    The temporary file is closed and removed whatever interrupts the save
+    (``KeyboardInterrupt`` included).
+    """
+    path, name_max, existing = _check_target(path)
+    prefix = _tmp_prefix(path.name, name_max)
+    tmp = path.with_name(f".{prefix}.{secrets.token_hex(_TOKEN_BYTES)}.tmp")
+    fd, created = -1, False
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        with _sigint_deferred():  # the fd is always assigned once the file exists
+            fd = os.open(tmp, _CREATE_FLAGS, 0o666)  # umask applies
+            created = True
+        if existing is not None:
+            _keep_permissions(fd, tmp, existing)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+        with _sigint_deferred():
+            os.close(fd)
+            fd = -1
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if created:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if not created and isinstance(exc, OSError):
+            raise _explain_create_error(exc, path) from exc
         raise
     with contextlib.suppress(OSError):  # make the rename durable (POSIX only)
         dir_fd = os.open(path.parent, os.O_RDONLY)
@@ -149,9 +178,198 @@ def _write_atomic(path, data: bytes) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-    # Temporary files of saves killed mid-write (SIGKILL, power loss); a save
-    # still running elsewhere is younger than _STALE_TMP_S seconds.
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+    _remove_stale(path.parent, prefix)
+
+
+_CREATE_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+def _check_target(path) -> tuple[Path, int, os.stat_result | None]:
+    """The file to replace, its folder's name limit and its stat (None: new file).
+
+    Raises the ``OSError`` that writing would, before anything is written, with
+    a message that names the problem and its fix.
+    """
+    path = Path(os.fspath(path))
+    _check_name(path)
+    if path.is_symlink():  # replace the file that the link points to, not the link
+        path = Path(os.path.realpath(path))
+        _check_name(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            errno.EISDIR,
+            f"sk_alrnn.save: {str(path)!r} is a directory; pass a file path such as "
+            f"{str(path / 'model.safetensors')!r}.",
+        )
+    folder = path.parent
+    if not folder.exists():
+        raise FileNotFoundError(
+            errno.ENOENT,
+            f"sk_alrnn.save: the folder {str(folder)!r} does not exist, so "
+            f"{path.name!r} cannot be written there. Create it first: "
+            f"os.makedirs({str(folder)!r}, exist_ok=True) or "
+            "Path(folder).mkdir(parents=True, exist_ok=True).",
+        )
+    if not folder.is_dir():
+        raise NotADirectoryError(
+            errno.ENOTDIR,
+            f"sk_alrnn.save: {str(folder)!r} is a file, not a folder, so "
+            f"{str(path)!r} cannot be written. Choose a path inside a folder.",
+        )
+    name_max = _name_max(folder)
+    try:
+        existing = os.stat(path)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        raise OSError(
+            errno.EINVAL,
+            f"sk_alrnn.save: {str(path)!r} exists and is not a regular file (a "
+            "device, pipe or socket); save refuses to replace it. Choose another "
+            "path.",
+        )
+    if existing is not None and not os.access(path, os.W_OK):
+        raise PermissionError(
+            errno.EACCES,
+            f"sk_alrnn.save: {str(path)!r} exists and is read-only for this user "
+            f"(mode {stat.filemode(existing.st_mode)}); save refuses to replace "
+            "it, as open(path, 'wb') would. Make it writable first "
+            "(os.chmod(path, 0o644)), delete it, or save to another path.",
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(
+            errno.EACCES,
+            f"sk_alrnn.save: the folder {str(folder)!r} is not writable for this "
+            f"user, so {path.name!r} cannot be written there (save writes a "
+            "temporary file next to it). Save into a folder you may write, or "
+            "change the folder's permissions.",
+        )
+    return path, name_max, existing
+
+
+def _check_name(path: Path) -> None:
+    """Refuse a file name longer than its folder allows (ENAMETOOLONG)."""
+    size, name_max = len(os.fsencode(path.name)), _name_max(path.parent)
+    if size > name_max:
+        raise OSError(
+            errno.ENAMETOOLONG,
+            f"sk_alrnn.save: the file name {path.name[:40] + '...'!r} has {size} "
+            f"bytes; the folder {str(path.parent)!r} allows at most {name_max}. "
+            "Choose a shorter name.",
+        )
+
+
+def _name_max(folder: Path) -> int:
+    """The longest file name (in bytes) that ``folder`` allows; 255 if unknown."""
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (AttributeError, ValueError, OSError):
+        return _NAME_MAX
+    return limit if limit and limit > 0 else _NAME_MAX
+
+
+def _tmp_prefix(name: str, name_max: int) -> str:
+    """``name``, cut so that ``.<prefix>.<8 hex>.tmp`` fits in ``name_max`` bytes."""
+    room = max(name_max - _TMP_EXTRA, 0)
+    prefix = name
+    while len(os.fsencode(prefix)) > room:
+        prefix = prefix[:-1]
+    return prefix
+
+
+@contextlib.contextmanager
+def _sigint_deferred():
+    """Hold Ctrl-C back for a few statements that must not be split.
+
+    Python runs signal handlers in the main thread only, so there a handler that
+    records the press replaces the current one for the block; on leaving, the
+    previous handler is restored and called (``KeyboardInterrupt`` for Python's
+    default). Other threads never see ``KeyboardInterrupt``: nothing to hold.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed = []
+    previous = signal.signal(signal.SIGINT, lambda *args: pressed.append(args))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if pressed and callable(previous):
+            previous(*pressed[0])
+        elif pressed and previous == signal.SIG_DFL:
+            raise KeyboardInterrupt
+
+
+def _keep_permissions(fd: int, tmp: Path, existing: os.stat_result) -> None:
+    """Give the new file the replaced file's mode, owner and group where allowed.
+
+    When the group cannot be kept, the group bits are dropped: the new file is
+    never readable by more users than the old one was.
+    """
+    mode = stat.S_IMODE(existing.st_mode) & 0o777  # no setuid/setgid/sticky
+    if hasattr(os, "fchown"):
+        ours = os.fstat(fd)
+        if (ours.st_uid, ours.st_gid) != (existing.st_uid, existing.st_gid):
+            try:
+                os.fchown(fd, existing.st_uid, existing.st_gid)
+            except OSError:
+                try:  # a non-root user may still set a group it belongs to
+                    os.fchown(fd, -1, existing.st_gid)
+                except OSError:
+                    mode &= ~0o070
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+    else:  # pragma: no cover - Windows (read-only flag only)
+        os.chmod(tmp, mode)
+
+
+def _explain_create_error(exc: OSError, path: Path) -> OSError:
+    """The error of creating the temporary file, said in terms of ``path``."""
+    folder = str(path.parent)
+    fixes = {
+        errno.ENOENT: (
+            FileNotFoundError,
+            f"the folder {folder!r} does not exist; create it first with "
+            "os.makedirs(folder, exist_ok=True)",
+        ),
+        errno.EACCES: (
+            PermissionError,
+            f"the folder {folder!r} is not writable for this user; save into a "
+            "folder you may write",
+        ),
+        errno.EROFS: (
+            OSError,
+            f"the folder {folder!r} is on a read-only file system; save elsewhere",
+        ),
+        errno.ENAMETOOLONG: (OSError, "the path is too long; choose a shorter one"),
+    }
+    fixes[errno.EPERM] = fixes[errno.EACCES]
+    if exc.errno not in fixes:
+        return exc
+    cls, fix = fixes[exc.errno]
+    return cls(
+        exc.errno,
+        f"sk_alrnn.save could not write {str(path)!r} ({exc.strerror} when creating "
+        f"its temporary file in the same folder): {fix}.",
+    )
+
+
+def _remove_stale(folder: Path, prefix: str) -> None:
+    """Temporary files of saves killed mid-write (SIGKILL, power loss).
+
+    A save still running elsewhere is younger than ``_STALE_TMP_S`` seconds.
+    """
+    start = f".{prefix}."
+    for stale in folder.glob(f"{glob.escape(start)}*.tmp"):
+        if "." in stale.name[len(start) : -len(".tmp")]:
+            continue  # the temporary file of another target (".m.safetensors...")
         with contextlib.suppress(OSError):
             if time.time() - stale.stat().st_mtime > _STALE_TMP_S:
                 stale.unlink()
@@ -219,60 +437,198 @@ def load(path):
     True
     """
     path = os.fspath(path)
+    _check_source(path)
     with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(8)
+        if len(head) == 8:
+            (n,) = struct.unpack("<Q", head)
+            head += f.read(min(n, _MAX_HEADER))
+        # refuse a file that is not a model before reading all of it
+        _wrapped(path, lambda: _metadata(_read_header(head, size), head))
+        f.seek(0)
         data = f.read()
+    return _wrapped(path, lambda: _unpack(data))
+
+
+def _wrapped(path: str, step):
+    """``step()``, its failures as ``ValueError`` naming the file."""
     try:
-        return _unpack(data)
+        return step()
     except Exception as exc:
         raise ValueError(f"sk_alrnn.load could not load {path!r}: {exc}") from exc
 
 
-def _read_header(data: bytes) -> dict:
-    """The safetensors JSON header, checked before safetensors parses the data."""
+def _check_source(path: str) -> None:
+    """Refuse a missing path, a directory or a special file with a clear OSError."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        parent = os.path.dirname(os.path.abspath(path))
+        where = "" if os.path.isdir(parent) else f" (nor the folder {parent!r})"
+        raise FileNotFoundError(
+            errno.ENOENT,
+            f"sk_alrnn.load: there is no file {path!r}{where}; check the path "
+            f"(a relative one starts in {os.getcwd()!r}).",
+        ) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(
+            errno.EISDIR,
+            f"sk_alrnn.load: {path!r} is a directory, not a model file; pass the "
+            "path of a file written by sk_alrnn.save, such as "
+            f"{os.path.join(path, 'model.safetensors')!r}.",
+        )
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(
+            errno.EINVAL,
+            f"sk_alrnn.load: {path!r} is not a regular file (a device, pipe or "
+            "socket); pass the path of a file written by sk_alrnn.save.",
+        )
+
+
+_FIX = "Save the model again, or copy the file again from its source."
+
+
+def _read_header(data: bytes, size: int | None = None) -> dict:
+    """The safetensors JSON header, checked before safetensors parses the data.
+
+    ``data`` starts the file (at least its header); ``size`` is the whole file's
+    size (default ``len(data)``).
+    """
+    size = len(data) if size is None else size
     hint = (
         _PICKLE_HINT if data[:1] == b"\x80" or data[:2] in (b"PK", b"\x1f\x8b") else ""
     )
-    if len(data) < 8:
+    if size < 8:
         raise ValueError(
-            f"the file has {len(data)} bytes, too short for safetensors.{hint}"
+            f"the file has {size} bytes, too short for safetensors (8 bytes of "
+            "header length, then the header): it is empty or truncated, or not a "
+            f"model file. {_FIX}{hint}"
         )
     (n,) = struct.unpack("<Q", data[:8])  # header length, u64 little endian
-    if n > min(len(data) - 8, _MAX_HEADER):
+    if n > _MAX_HEADER:
         raise ValueError(
-            f"not a safetensors file, or truncated: its header claims {n} bytes but "
-            f"{len(data) - 8} follow (limit {_MAX_HEADER}).{hint}"
+            f"not a safetensors file, or its first bytes are corrupt: its header "
+            f"claims {n} bytes, more than the limit of {_MAX_HEADER} "
+            f"({size} bytes in the file). {_FIX}{hint}"
+        )
+    if n > size - 8:
+        raise ValueError(
+            f"the file is truncated or corrupt: its header claims {n} bytes but "
+            f"{size - 8} follow ({size} bytes in the file). {_FIX}{hint}"
         )
     try:
         header = json.loads(data[8 : 8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(
-            f"the safetensors header is not valid JSON ({exc}).{hint}"
+            f"the safetensors header is not valid JSON ({exc}): not a safetensors "
+            f"file, or its header is corrupt. {_FIX}{hint}"
         ) from exc
     if not isinstance(header, dict):
-        raise ValueError("the safetensors header is not a JSON object.")
+        raise ValueError(
+            "the safetensors header is not a JSON object: not a safetensors file, "
+            f"or its header is corrupt. {_FIX}"
+        )
     return header
 
 
-def _unpack(data: bytes):
-    metadata = _read_header(data).get("__metadata__") or {}
-    if set(metadata) != {_META_KEY, _DIGEST_KEY}:
+def _metadata(header: dict, data: bytes) -> dict:
+    """The sk_alrnn metadata; tells a corrupt header from a foreign file."""
+    metadata = header.get("__metadata__")
+    if (
+        isinstance(metadata, dict)
+        and set(metadata) == {_META_KEY, _DIGEST_KEY}
+        and all(type(v) is str for v in metadata.values())
+    ):
+        return metadata
+    (n,) = struct.unpack("<Q", data[:8])
+    keys = sorted(metadata) if isinstance(metadata, dict) else []
+    expected = sorted([_META_KEY, _DIGEST_KEY])
+    if _META_KEY.encode() in data[8 : 8 + n]:
         raise ValueError(
-            f"not an sk_alrnn model file: its safetensors metadata has keys "
-            f"{sorted(metadata)}, expected {sorted([_META_KEY, _DIGEST_KEY])}. Write "
-            "models with sk_alrnn.persistence.save."
+            f"the safetensors header is corrupt: it mentions sk_alrnn, but its "
+            f"metadata has keys {keys}, expected {expected} with string values "
+            f"(a damaged byte?). {_FIX}"
         )
+    tensors = sorted(k for k in header if k != "__metadata__")
+    shown = tensors[:5] + (["..."] if len(tensors) > 5 else [])
+    raise ValueError(
+        f"not an sk_alrnn model file: a safetensors file (tensors {shown}) whose "
+        f"metadata has keys {keys}, expected {expected}; it was not written by "
+        "sk_alrnn.save. Read plain weights with safetensors.torch.load_file; write "
+        "models with sk_alrnn.persistence.save."
+    )
+
+
+def _check_layout(header: dict, size: int) -> None:
+    """Every tensor entry is well formed and the data exactly fills the file."""
+    end = 0
+    for key, entry in header.items():
+        if key == "__metadata__":
+            continue
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if not (
+            isinstance(entry, dict)
+            and set(entry) == {"dtype", "shape", "data_offsets"}
+            and type(offsets) is list
+            and len(offsets) == 2
+            and all(type(o) is int for o in offsets)
+            and 0 <= offsets[0] <= offsets[1]
+        ):
+            raise ValueError(
+                f"the safetensors header is corrupt: the entry of tensor {key!r} "
+                f"is {entry!r}, expected dtype, shape and two data_offsets. {_FIX}"
+            )
+        end = max(end, offsets[1])
+    if end != size:
+        what = "truncated" if end > size else "corrupt"
+        raise ValueError(
+            f"the file is {what}: its header describes {end} bytes of tensor data "
+            f"but {size} follow. {_FIX}"
+        )
+
+
+def _unpack(data: bytes):
+    header = _read_header(data)
+    metadata = _metadata(header, data)
+    (n,) = struct.unpack("<Q", data[:8])
+    _check_layout(header, len(data) - 8 - n)
     text = metadata[_META_KEY]
+    values = text.count(",") + text.count("[") + text.count("{")
+    if values > _MAX_JSON_VALUES:
+        raise ValueError(
+            f"the sk_alrnn metadata holds about {values} JSON values, more than the "
+            f"limit of {_MAX_JSON_VALUES}: the file was crafted or damaged. {_FIX}"
+        )
+    try:
+        tensors = _st_load(data)  # raw bytes -> CPU tensors
+    except Exception as exc:
+        raise ValueError(
+            f"the tensor data is corrupt ({exc}; {len(data)} bytes). {_FIX}"
+        ) from exc
+    if _digest(text, tensors) != metadata[_DIGEST_KEY]:
+        _refuse_newer(text)
+        raise ValueError(
+            f"the SHA-256 digest does not match the contents: the file "
+            f"({len(data)} bytes) was corrupted, or edited, after it was saved. {_FIX}"
+        )
     header = json.loads(text, parse_constant=_refuse_constant)
     _check_header(header)
-    tensors = _st_load(data)  # raw bytes -> CPU tensors; validates offsets
-    if _digest(text, tensors) != metadata[_DIGEST_KEY]:
-        raise ValueError(
-            "the SHA-256 digest does not match the contents: the file is corrupted "
-            "(or was edited). Save the model again."
-        )
-    est = decode_estimator(header, tensors)
+    budget = min(_MAX_DECODED, _DECODED_SLACK + _DECODED_PER_JSON_BYTE * len(text))
+    est = decode_estimator(header, tensors, budget)
     _warn_environment(est, header["library_version"])
     return est
+
+
+def _refuse_newer(text: str) -> None:
+    """A file of a newer format may digest differently: say so, not 'corrupted'."""
+    try:
+        header = json.loads(text, parse_constant=_refuse_constant)
+    except Exception:
+        return
+    version = header.get("format_version") if isinstance(header, dict) else None
+    if type(version) is int and version > FORMAT_VERSION:
+        _check_header(header)
 
 
 def _refuse_constant(name):
@@ -305,7 +661,7 @@ def _warn_environment(est, version) -> None:
             f"The model was saved by sk_alrnn {version!r} and is loaded by "
             f"{__version__}; check its predictions, and re-save it with this version.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
     device = getattr(est, "device", "cpu")
     if str(device).startswith("cuda") and not torch.cuda.is_available():
@@ -314,5 +670,5 @@ def _warn_environment(est, version) -> None:
             "available: its weights are loaded on the CPU and predict runs there. Set "
             "est.set_params(device='cpu') (or 'auto') before continuing training.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )

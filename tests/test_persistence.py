@@ -171,7 +171,8 @@ def test_weird_values_round_trip(tmp_path):
     reg = _fit(ALRNNRegressor(n_nonlinear=1, **TINY))
     reg.best_loss_ = math.inf
     reg.loss_curve_ = [*reg.loss_curve_, math.nan, -math.inf, 1e-320, 1.0]
-    reg._extra_ = {
+    # any value an allowlisted attribute may hold (the format does not know types)
+    reg._fit_signature = {
         0: (np.float64(0.5), np.int32(-3), np.bool_(True), np.str_("é")),
         "k": [None, True, 2**70, "", {"nested": np.zeros((0, 3))}],
         "arrays": [np.arange(4, dtype=np.uint32), np.array([[True], [False]])],
@@ -185,10 +186,23 @@ def test_weird_values_round_trip(tmp_path):
     assert loaded.best_loss_ == math.inf
 
 
+def test_attribute_not_fitted_by_the_class_is_refused_at_save(tmp_path):
+    """save writes only the fitted attributes that load accepts, so every file
+    that save writes loads."""
+    reg = _fit(ALRNNRegressor(n_nonlinear=1, **TINY))
+    reg._extra_ = 1
+    with pytest.raises(TypeError, match=r"'_extra_'.*del estimator\._extra_"):
+        save(reg, tmp_path / "m.safetensors")
+    assert list(tmp_path.iterdir()) == []
+    del reg._extra_
+    save(reg, tmp_path / "m.safetensors")
+    assert not hasattr(load(tmp_path / "m.safetensors"), "_extra_")
+
+
 def test_unsupported_attribute_and_class_refused_at_save(tmp_path):
     reg = _fit(ALRNNRegressor(n_nonlinear=1, **TINY))
-    reg._callback = lambda: None
-    with pytest.raises(TypeError, match=r"'_callback' of type builtins\.function"):
+    reg._fit_signature = lambda: None
+    with pytest.raises(TypeError, match=r"'_fit_signature' of type builtins\.func"):
         save(reg, tmp_path / "m.safetensors")
 
     class MyRegressor(ALRNNRegressor):
@@ -303,7 +317,7 @@ import sys, numpy as np
 from sk_alrnn import ALRNNRegressor
 from sk_alrnn.persistence import save
 est = ALRNNRegressor()
-est._big = np.arange(4_000_000, dtype=np.float64)  # 32 MB per save
+est._y_mean = np.arange(4_000_000, dtype=np.float64)  # 32 MB per save
 save(est, sys.argv[1])
 print("ready", flush=True)
 while True:
@@ -328,7 +342,7 @@ def test_sigkill_during_save_never_leaves_a_broken_file(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
-        assert load(path)._big.shape == (4_000_000,)
+        assert load(path)._y_mean.shape == (4_000_000,)
     # kills that landed mid-write leave a temporary file, never a broken model
     stale = list(tmp_path.glob(".m.safetensors.*.tmp"))
     assert sorted(p.name for p in tmp_path.iterdir() if p not in stale) == [path.name]
