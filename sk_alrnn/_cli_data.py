@@ -406,6 +406,13 @@ def _header(text: str) -> tuple[str, list[str]]:
                 "name of its own: rename or drop the copies"
             )
         seen.setdefault(name, i)
+    blank = [i for i, name in enumerate(names) if not name.strip()]
+    if blank:
+        index = " (a pandas index saved by DataFrame.to_csv: save with index=False)"
+        raise CsvFileError(
+            f"the header gives column(s) {blank} (counting from 0) no name; name "
+            f"every column, or drop the unnamed ones{index if blank[0] == 0 else ''}"
+        )
     return sep, names
 
 
@@ -427,9 +434,16 @@ def _input_columns(args, columns: list[str], parser) -> list[str]:
     ):
         unknown = [n for n in names if n not in columns]
         if unknown:
+            numbers = all(_is_number(c) for c in columns)
+            hint = (
+                " (numbers: the file's first row is data, not names; add a header "
+                "row of column names)"
+                if numbers
+                else f"; pass one of them as {flag}"
+            )
             parser.error(
                 f"{flag}: no column {unknown[0]!r} in {args.csv}; the columns are "
-                f"{columns}"
+                f"{columns}{hint}"
             )
     if args.time_column is not None and args.time_column in (
         args.target,
@@ -458,12 +472,19 @@ def _check_values(path: Path, table, parser) -> None:
         values = table[column]
         odd = values.notna() & pd.to_numeric(values, errors="coerce").isna()
         row = int(np.argmax(odd.to_numpy())) if odd.any() else 0
+        value = values.iloc[row]
+        comma = isinstance(value, str) and _is_number(value.replace(",", ".", 1))
+        fix = (
+            "; it looks like a decimal comma: save the file with '.' as the "
+            "decimal separator"
+            if comma
+            else ""
+        )
         parser.error(
             f"--csv {path}: column(s) {list(bad)} are not numeric ({column!r} holds "
-            f"{values.iloc[row]!r} at data row {row}); pass --time-column NAME for "
+            f"{value!r} at data row {row}){fix}; pass --time-column NAME for "
             "a date/time column (it is dropped; rows must be in time order), choose "
-            "the inputs with "
-            "--features, or encode them as numbers"
+            "the inputs with --features, or encode them as numbers"
         )
     missing = table.isna() | ~np.isfinite(table.to_numpy(dtype=np.float64))
     counts = missing.sum()
@@ -478,6 +499,14 @@ def _check_values(path: Path, table, parser) -> None:
             f"({where}; data rows count from 0 after the header); fill them first, "
             "e.g. with pandas DataFrame.interpolate() or ffill(), or drop those rows"
         )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _min_windows(n_folds: int, horizon: int) -> int:

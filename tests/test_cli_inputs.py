@@ -103,6 +103,8 @@ BROKEN = {
     "header only": ("header.csv", b"a,b\n", "header but no data rows"),
     "duplicate names": ("dup.csv", b"a,a,b\n1,2,3\n", "names column 'a' twice"),
     "duplicate names ;": ("dup.csv", b"x;y;x\n1;2;3\n", "names column 'x' twice"),
+    "saved index": ("idx.csv", b",a,b\n0,1,2\n1,1,2\n", "save with index=False"),
+    "trailing comma": ("tc.csv", b"a,b,\n1,2,\n", "column(s) [2] (counting"),
 }
 
 
@@ -214,6 +216,20 @@ def test_non_numeric_feature_is_named(tmp_path, capsys, no_training):
     # left out, the same file is fine
     args = _build_parser().parse_args([*argv, "--features", "t"])
     assert load_data(args, _build_parser()).source["inputs"] == ["t", "level"]
+
+
+def test_a_header_of_numbers_is_taken_for_data(tmp_path, capsys, no_training):
+    path = tmp_path / "nohead.csv"
+    path.write_text("".join(f"{i / 10},{i}\n" for i in range(40)))
+    err = _refused(["sweep", "--csv", str(path), "--target", "a"], capsys)
+    assert "no column 'a'" in err and "first row is data" in err
+
+
+def test_decimal_commas_are_recognised(tmp_path, capsys, no_training):
+    path = tmp_path / "eu.csv"
+    path.write_text("a;b\n" + "".join(f"{i},5;{i}\n" for i in range(40)))
+    err = _refused(["sweep", "--csv", str(path), "--target", "a"], capsys)
+    assert "'a' holds '0,5' at data row 0" in err and "decimal comma" in err
 
 
 def test_ragged_rows_say_what_is_expected(tmp_path, capsys, no_training):
