@@ -229,9 +229,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "--csv",
         type=Path,
         metavar="FILE",
-        help="instead of a task, forecast a column of this CSV file (a header "
-        "row, then one row per time step in time order; comma-separated, or "
-        "semicolons, tabs or bars); see 'CSV data' below",
+        help="instead of a task, forecast a column of this CSV file (UTF-8; a "
+        "header row of distinct names, then one row per time step in time order; "
+        "comma-separated, or semicolons, tabs or bars; may be gzip-, bzip2-, xz- "
+        "or zip-compressed); see 'CSV data' below",
     )
     _add_csv_options(sweep)
     add = sweep.add_argument
