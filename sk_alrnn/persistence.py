@@ -10,8 +10,10 @@ owns the file (layout, header checks, digest, atomic write, error wrapping);
 
 Loading parses JSON and raw little-endian numbers only: it never unpickles,
 never calls ``torch.load`` and never imports a name read from the file (the
-estimator class comes from a fixed allowlist). Every malformed, truncated,
-corrupted or inconsistent file ends in a ``ValueError`` that names the file.
+estimator class and each class's attribute names come from fixed allowlists).
+Every malformed, truncated, corrupted or inconsistent file ends in a
+``ValueError`` that names the file, says what was wrong and how to fix it; what
+one file can make :func:`load` allocate is bounded (see :func:`load`).
 
 Pickle and joblib files of the estimators (which ``GridSearchCV`` and joblib
 create) can run arbitrary code when loaded: load those only from trusted
@@ -54,7 +56,7 @@ _HEADER_KEYS = {
 }
 _STALE_TMP_S = 600  # temporary files older than this are leftovers of killed saves
 _MAX_HEADER = 64 * 2**20  # bytes of safetensors header we agree to parse
-_MAX_JSON_VALUES = 2**20  # JSON values (commas, lists, objects) in the metadata
+_MAX_JSON_VALUES = 2**20  # JSON values (commas, lists, objects) in the header
 _MAX_DECODED = 256 * 2**20  # bytes that the JSON-coded arrays of a file decode to
 _DECODED_PER_JSON_BYTE = 8  # ... and at most this many per byte of JSON, plus
 _DECODED_SLACK = 2**20  # this many
@@ -76,8 +78,17 @@ def save(estimator, path) -> None:
     ``partial_fit`` continue after :func:`load`), ``get_params()``, the classes,
     feature names, loss curve and every other attribute. It is written to a
     temporary file in the same directory, synced to disk and renamed over
-    ``path``, so an interrupted save never leaves a half-written model there.
-    Tensors are saved from the CPU; the file stores no device.
+    ``path``, so an interrupted save (``KeyboardInterrupt`` included) never leaves
+    a half-written model there, nor its temporary file. Tensors are saved from
+    the CPU; the file stores no device.
+
+    Replacing a file behaves as ``open(path, "wb")`` would: a file that this user
+    may not write is refused with ``PermissionError``, and the new file keeps the
+    old one's permission bits (and owner and group where the user may set them;
+    when the group cannot be kept, its bits are dropped, so the model never
+    becomes readable by more users). A new file gets the mode that ``open``
+    gives (``0o666`` less the umask). A symbolic link is followed: the file it
+    points to is replaced, the link stays.
 
     Parameters
     ----------
@@ -93,8 +104,20 @@ def save(estimator, path) -> None:
     Raises
     ------
     TypeError
-        For another estimator class, or an attribute of a type the format does
-        not support (the message names the attribute).
+        For another estimator class, an attribute that is not one of the class's
+        fitted attributes, or one of a type the format does not support (the
+        message names the attribute).
+    FileNotFoundError
+        When the folder of ``path`` does not exist (create it first).
+    IsADirectoryError, NotADirectoryError
+        When ``path`` is a directory, or its folder is a file.
+    PermissionError
+        When ``path`` exists and is read-only for this user, or its folder is not
+        writable.
+    OSError
+        When the file name is longer than the folder allows, ``path`` is a
+        device, pipe or socket, or writing fails (a full disk: the previous file,
+        if any, is left as it was).
 
     See Also
     --------
@@ -389,6 +412,13 @@ def load(path):
     ``device="cpu"`` before continuing training on a machine without a GPU.
     Parameters that the file lacks (added in a later sk_alrnn) take their defaults.
 
+    What one file can make ``load`` allocate is bounded: the file is read once
+    (a file that is not a model is refused after its first bytes), the tensors
+    take at most about three times the file's size, the safetensors header is at
+    most 64 MiB and 2**20 JSON values, and the arrays coded as JSON (str and
+    object arrays) decode to at most 8 bytes per byte of JSON plus 1 MiB, and
+    never more than 256 MiB, in total over the file.
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -405,9 +435,16 @@ def load(path):
     ------
     ValueError
         When the file is not an sk_alrnn model (a pickle, joblib or torch.save
-        file, another safetensors file), is truncated or corrupted, comes from a
-        newer format version, names an unknown class, parameter or key, or its
-        JSON disagrees with its tensors.
+        file, another safetensors file), is truncated or corrupted (a header
+        that does not parse, a digest that does not match), comes from a newer
+        format version, names an unknown class, parameter, attribute or key,
+        exceeds the memory bounds above, or its JSON disagrees with its tensors.
+    FileNotFoundError
+        When there is no file at ``path``.
+    IsADirectoryError
+        When ``path`` is a directory.
+    OSError
+        When ``path`` is a device, pipe or socket, or reading it fails.
 
     Warns
     -----
@@ -517,8 +554,16 @@ def _read_header(data: bytes, size: int | None = None) -> dict:
             f"the file is truncated or corrupt: its header claims {n} bytes but "
             f"{size - 8} follow ({size} bytes in the file). {_FIX}{hint}"
         )
+    raw = data[8 : 8 + n]
+    values = raw.count(b",") + raw.count(b"[") + raw.count(b"{")
+    if values > _MAX_JSON_VALUES:
+        raise ValueError(
+            f"the safetensors header holds about {values} JSON values, more than "
+            f"the limit of {_MAX_JSON_VALUES}: the file was crafted or damaged. "
+            f"{_FIX}"
+        )
     try:
-        header = json.loads(data[8 : 8 + n])
+        header = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(
             f"the safetensors header is not valid JSON ({exc}): not a safetensors "
@@ -593,13 +638,7 @@ def _unpack(data: bytes):
     metadata = _metadata(header, data)
     (n,) = struct.unpack("<Q", data[:8])
     _check_layout(header, len(data) - 8 - n)
-    text = metadata[_META_KEY]
-    values = text.count(",") + text.count("[") + text.count("{")
-    if values > _MAX_JSON_VALUES:
-        raise ValueError(
-            f"the sk_alrnn metadata holds about {values} JSON values, more than the "
-            f"limit of {_MAX_JSON_VALUES}: the file was crafted or damaged. {_FIX}"
-        )
+    text = metadata[_META_KEY]  # its JSON values were counted with the header's
     try:
         tensors = _st_load(data)  # raw bytes -> CPU tensors
     except Exception as exc:

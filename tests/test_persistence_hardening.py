@@ -519,3 +519,16 @@ def test_every_fitted_attribute_is_allowlisted():
     assert set(vars(reg)) - params <= fitted_attributes(
         "sk_alrnn.ALRNNRegressor", ALRNNRegressor
     )
+
+
+def test_readme_states_the_caps_the_code_uses():
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("### What `save` guarantees")[1].split("\n## ")[0]
+    section = " ".join(section.split())
+    assert persistence._MAX_HEADER == 64 * 2**20 and "64 MiB" in section
+    assert persistence._MAX_JSON_VALUES == 2**20 and "2^20 JSON values" in section
+    assert persistence._MAX_DECODED == 256 * 2**20 and "256 MiB" in section
+    assert persistence._DECODED_PER_JSON_BYTE == 8 and "8 bytes per byte" in section
+    assert persistence._DECODED_SLACK == 2**20 and "plus 1 MiB" in section
+    for word in ("os.replace", "fsync", "0o600", "SHA-256", "Pickle is never used"):
+        assert word in section
