@@ -95,19 +95,31 @@ def as_params(est_or_params) -> ALRNNParams:
     3
     """
     if isinstance(est_or_params, ALRNNParams):
-        return est_or_params
+        return _piecewise_linear(est_or_params)
     steps = _pipeline_steps(est_or_params)
     if steps is not None:
-        return _pipeline_params(est_or_params, steps)
+        return _piecewise_linear(_pipeline_params(est_or_params, steps))
     getter = getattr(est_or_params, "get_alrnn_params", None)
     if callable(getter):
-        return getter()
+        return _piecewise_linear(getter())
     raise TypeError(
         "Expected an ALRNNParams, a fitted AL-RNN estimator (with "
         "get_alrnn_params()) or a fitted Pipeline ending in one; got "
         f"{type(est_or_params).__name__}. Pass est.get_alrnn_params() or the "
         "fitted estimator itself."
     )
+
+
+def _piecewise_linear(params: ALRNNParams) -> ALRNNParams:
+    """``params`` if its nonlinear units are ReLU; the analysis needs regions."""
+    if params.activation != "relu":
+        raise ValueError(
+            f"The analysis of linear regions needs activation='relu' (a piecewise "
+            f"linear model); this model's {params.n_nonlinear} nonlinear units use "
+            f"activation={params.activation!r}, which has no linear regions. Fit "
+            "with activation='relu' to analyse its regimes."
+        )
+    return params
 
 
 def _pipeline_params(pipeline, steps) -> ALRNNParams:
