@@ -507,13 +507,14 @@ def _check_text_array(X, name: str, what: str) -> None:
         for r, value in enumerate(table[:, c]):
             try:
                 float(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError) as exc:
                 if isinstance(value, np.generic):
                     value = value.item()  # 'May', not np.str_('May')
                 raise NonNumericColumnError(
                     f"{name}: {what} column {c} is not numeric (holds {value!r} "
-                    f"at row {r}); encode text as numbers or drop the column "
-                    "(a date/time column: drop it, the rows are the time steps)."
+                    f"at row {r}: {exc}); encode text as numbers or drop the "
+                    "column (a date/time column: drop it, the rows are the time "
+                    "steps)."
                 ) from None
 
 
