@@ -507,15 +507,24 @@ def _check_text_array(X, name: str, what: str) -> None:
         for r, value in enumerate(table[:, c]):
             try:
                 float(value)
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError):
                 if isinstance(value, np.generic):
                     value = value.item()  # 'May', not np.str_('May')
                 raise NonNumericColumnError(
                     f"{name}: {what} column {c} is not numeric (holds {value!r} "
-                    f"at row {r}: {exc}); encode text as numbers or drop the "
-                    "column (a date/time column: drop it, the rows are the time "
-                    "steps)."
+                    f"at row {r}): {_float_reason(value)}; encode text as numbers "
+                    "or drop the column (a date/time column: drop it, the rows are "
+                    "the time steps)."
                 ) from None
+
+
+def _float_reason(value) -> str:
+    """What ``float(value)`` says about a value that is not a number."""
+    try:
+        float(value)
+    except (TypeError, ValueError) as exc:
+        return str(exc)
+    return "not a number"  # pragma: no cover - only called on a failed conversion
 
 
 def check_finite(values, name: str, what: str = "X", *, like=None) -> None:
