@@ -66,8 +66,13 @@ PARAMETERS_DOC = """n_hidden : int, default=32
         fused kernels, and readable by :mod:`sk_alrnn.analysis`; ``"tanh"`` and
         ``"gelu"`` train through an autograd loop over time (several times
         slower) and have no linear regions to analyse.
-    init : {"memory", "sequence", "paper", "dsr", "multitask"}, default="memory"
-        Initial weights. All draw A, W, h ~ N(0, 0.01^2), C, B ~ N(0, 0.1^2);
+    init : {"memory", "sequence", "paper", "dsr", "multitask"} or ALRNNParams, \
+default="memory"
+        Initial weights. An :class:`~sk_alrnn.ALRNNParams` (from
+        ``get_alrnn_params()`` of a fitted model with the same ``n_hidden``,
+        ``n_nonlinear`` and ``activation``) starts from those weights, as
+        :func:`~sk_alrnn.model_selection.prune_nonlinearity` does. The named
+        schemes all draw A, W, h ~ N(0, 0.01^2), C, B ~ N(0, 0.1^2);
         ``"sequence"`` (alias ``"paper"``) keeps that: the papers'
         sequence-task initialisation (no memory at the start), whose fits sit
         on long loss plateaus before they learn to remember (the papers add
@@ -214,7 +219,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
         "n_nonlinear": [Interval(Integral, 0, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "init": [StrOptions(set(INITS))],
+        "init": [StrOptions(set(INITS)), ALRNNParams],
         "output": [StrOptions({"last", "sequence"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [
@@ -316,8 +321,9 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         return weight
 
     @abstractmethod
-    def _readout_affine(self):
-        """(scale, offset) that map the module's outputs to the exported readout."""
+    def _readout_affine(self, n_outputs):
+        """(scale, offset) of shape (O,) that map the module's outputs to the
+        exported readout (the targets' units)."""
 
     _target_dtype = None  # numpy dtype passed to check_targets (None: labels)
     _target_is_float = True  # training targets as the float dtype (else int64)
@@ -602,17 +608,39 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             )
 
     def _make_module(self, n_features, n_outputs, generator, dtype):
-        """A freshly initialised network (an ALRNN here)."""
-        return ALRNN(
+        """A freshly initialised network (an ALRNN here).
+
+        With ``init`` an :class:`ALRNNParams`, the network starts from those
+        weights; its readout is mapped back from the targets' units.
+        """
+        start = self.init if isinstance(self.init, ALRNNParams) else None
+        module = ALRNN(
             n_features,
             self.n_hidden,
             self.n_nonlinear,
             n_outputs,
             generator=generator,
             dtype=dtype,
-            init=self.init,
+            init="sequence" if start is not None else self.init,
             activation=self.activation,
         )
+        if start is not None:
+            _check_start(start, module, type(self).__name__)
+            scale, offset = self._readout_affine(n_outputs)
+            n_linear = self.n_hidden - self.n_nonlinear  # never slice with -P
+            with torch.no_grad():
+                for name, value in (
+                    ("a", start.A[n_linear:]),
+                    ("W", start.W),
+                    ("C", start.C),
+                    ("h", start.h),
+                    ("B", start.B / scale[:, None]),  # (O, M)
+                    ("b", (start.b - offset) / scale),  # (O,)
+                ):
+                    getattr(module, name).copy_(
+                        torch.tensor(np.array(value), dtype=dtype)
+                    )
+        return module
 
     def _signature(self):
         return (self.n_hidden, self.n_nonlinear, self.dtype, self.activation)
@@ -693,7 +721,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         def arr(t):
             return t.detach().cpu().double().numpy()
 
-        scale, offset = self._readout_affine()
+        scale, offset = self._readout_affine(m.n_outputs)
         return ALRNNParams(
             A=arr(m.A),
             W=arr(m.W),
@@ -703,6 +731,29 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             b=scale * arr(m.b) + offset,  # (O,)
             n_nonlinear=m.n_nonlinear,
             activation=m.activation,
+        )
+
+
+def _check_start(start: ALRNNParams, module: ALRNN, name: str) -> None:
+    """ValueError unless the starting weights ``init`` fit the network to train."""
+    wanted = {
+        "n_hidden": module.n_hidden,
+        "n_nonlinear": module.n_nonlinear,
+        "n_features": module.n_features,
+        "n_outputs": module.n_outputs,
+        "activation": module.activation,
+    }
+    given = {key: getattr(start, key) for key in wanted}
+    wrong = {
+        key: (given[key], want) for key, want in wanted.items() if given[key] != want
+    }
+    if wrong:
+        shown = ", ".join(f"{k}={g!r} (needs {w!r})" for k, (g, w) in wrong.items())
+        raise ValueError(
+            f"{name}: init is an ALRNNParams that does not fit this model and "
+            f"data: {shown}. Pass weights of a model with the same n_hidden, "
+            "n_nonlinear and activation, fitted on data with as many features and "
+            "outputs, or use a named init such as 'memory'."
         )
 
 

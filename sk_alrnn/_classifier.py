@@ -289,9 +289,8 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
         w = (weight[mask] if mask is not None else weight.reshape(-1)).double()
         return float((hits * w).sum() / w.sum())
 
-    def _readout_affine(self):
-        n_out = self.module_.n_outputs
-        return np.ones(n_out), np.zeros(n_out)
+    def _readout_affine(self, n_outputs):
+        return np.ones(n_outputs), np.zeros(n_outputs)
 
     # -- prediction ----------------------------------------------------------------
     def _logits(self, X):

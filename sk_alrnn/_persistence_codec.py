@@ -17,13 +17,17 @@ that :func:`decode_estimator` is given, in total over the file.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 
 import numpy as np
 import torch
 
+from sk_alrnn._params import ALRNNParams
 from sk_alrnn._version import __version__
+
+_PARAMS_FIELDS = tuple(f.name for f in dataclasses.fields(ALRNNParams))
 
 _NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")  # attribute names; no dunders
 # dtypes of JSON-coded arrays: str (of at most 10**9 characters) or object
@@ -160,7 +164,7 @@ class _Encoder:
     A node is a JSON null, bool, int, str, float (finite), list, or an object
     tagged by ``"$type"``: float (non-finite), tuple, dict, ndarray, scalar (a
     numpy scalar, stored as a 0-d ndarray), tensor, generator, random_state,
-    device, module.
+    device, module, alrnn_params (an ``init`` of starting weights).
     """
 
     def __init__(self) -> None:
@@ -202,12 +206,17 @@ class _Encoder:
             return {"$type": "random_state", "state": state}
         if type(v) is torch.device:
             return {"$type": "device", "value": str(v)}
+        if type(v) is ALRNNParams:
+            fields = {
+                k: self.encode(getattr(v, k), f"{path}.{k}") for k in _PARAMS_FIELDS
+            }
+            return {"$type": "alrnn_params", "fields": fields}
         raise TypeError(
             f"sk_alrnn.save cannot store attribute {path!r} of type "
             f"{type(v).__module__}.{type(v).__qualname__}: supported are None, bool, "
             "int, float, str, lists, tuples and dicts of those, numpy arrays and "
-            "scalars, CPU torch tensors and generators, RandomState, torch.device and "
-            "the fitted module_."
+            "scalars, CPU torch tensors and generators, RandomState, torch.device, "
+            "ALRNNParams and the fitted module_."
         )
 
     def array(self, a: np.ndarray, path: str) -> dict:
@@ -398,6 +407,15 @@ class _Decoder:
         if kind == "device":
             _expect_keys(node, {"$type", "value"}, path)
             return torch.device(str(node["value"]))
+        if kind == "alrnn_params":
+            _expect_keys(node, {"$type", "fields"}, path)
+            fields = node["fields"]
+            if type(fields) is not dict or set(fields) != set(_PARAMS_FIELDS):
+                raise ValueError(
+                    f"{path!r}: alrnn_params fields must be exactly {_PARAMS_FIELDS}."
+                )
+            values = {k: self.value(fields[k], f"{path}.{k}") for k in _PARAMS_FIELDS}
+            return ALRNNParams(**values)  # checks the shapes
         raise ValueError(f"{path!r}: unknown node type {kind!r}.")
 
     def array(self, node: dict, path: str) -> np.ndarray:

@@ -162,7 +162,7 @@ class ALRNNRegressor(RegressorMixin, BaseALRNN):
         r2 = 1 - ss_res / torch.clamp(ss_tot, min=torch.finfo(y.dtype).tiny)
         return float(r2.mean())
 
-    def _readout_affine(self):
+    def _readout_affine(self, n_outputs):
         return self._y_scale, self._y_mean
 
     # -- prediction ----------------------------------------------------------------
