@@ -19,7 +19,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import _fit_context
 from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    Options,
+    StrOptions,
+    validate_params,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_feature_names,
@@ -42,6 +47,7 @@ __all__ = [
     "check_targets",
     "column_or_1d",
     "take_rows",
+    "validate_params",
 ]
 
 _SHAPES = (

@@ -7,6 +7,9 @@
   saying what to change, when the deciding fits look under-trained);
 - :func:`learning_curve_nonlinearity`: the same, for growing numbers of
   training sequences;
+- :func:`prune_nonlinearity`: where is nonlinearity needed? Turns ReLU units
+  that never switch on the data linear, fine-tunes and repeats while the
+  held-out score holds;
 - :class:`ReferenceRegressor` / :class:`ReferenceClassifier`: the reference
   models, usable on their own.
 
@@ -17,6 +20,7 @@ from sk_alrnn.model_selection._learning_curve import (
     LearningCurveResult,
     learning_curve_nonlinearity,
 )
+from sk_alrnn.model_selection._prune import PruningResult, prune_nonlinearity
 from sk_alrnn.model_selection._reference import ReferenceClassifier, ReferenceRegressor
 from sk_alrnn.model_selection._sweep import (
     InconclusiveSweepWarning,
@@ -28,10 +32,12 @@ from sk_alrnn.model_selection._sweep import (
 __all__ = [
     "InconclusiveSweepWarning",
     "LearningCurveResult",
+    "PruningResult",
     "ReferenceClassifier",
     "ReferenceRegressor",
     "SweepResult",
     "fit_and_score",
     "learning_curve_nonlinearity",
+    "prune_nonlinearity",
     "sweep_nonlinearity",
 ]
