@@ -1,7 +1,7 @@
 """
-===============================================
+================================================
 Forecasting Mauna Loa CO2 a year ahead, directly
-===============================================
+================================================
 
 Cut the monthly CO2 record into windows with
 :func:`sk_alrnn.forecasting.make_windows`, fit an

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sk_alrnn._layout import phi, relu_units
 from sk_alrnn._params import ALRNNParams
 from sk_alrnn.analysis._regions import (
     _bits,
@@ -215,7 +216,7 @@ class FixedPointList(list):
 
 @dataclass(frozen=True)
 class Cycle:
-    """A period-k orbit candidate through regions ``codes[0] .. codes[k-1]``.
+    """A period-k orbit candidate through regions ``codes[0]`` to ``codes[k-1]``.
 
     The repr shows the region sequence as bit strings ('01->10'); the points are
     in :meth:`summary` and the ``points`` attribute.
@@ -366,15 +367,11 @@ def _solve(F: np.ndarray, g: np.ndarray, rtol: float) -> tuple[np.ndarray, bool]
 
 def _step(params: ALRNNParams, z: np.ndarray, c: np.ndarray) -> np.ndarray:
     """One step of the true map ``f(z) = A*z + W phi(z) + c``."""
-    m, p = params.n_hidden, params.n_nonlinear
-    phi = z.copy()
-    phi[m - p :] = np.maximum(phi[m - p :], 0.0)  # ReLU on the last P
-    return params.A * z + params.W @ phi + c
+    return params.A * z + params.W @ phi(z, params.n_nonlinear) + c
 
 
 def _code(params: ALRNNParams, z: np.ndarray) -> np.ndarray:
-    m, p = params.n_hidden, params.n_nonlinear
-    return z[m - p :] > 0
+    return z[relu_units(params.n_hidden, params.n_nonlinear)] > 0
 
 
 def _visited_regions(params: ALRNNParams, X) -> list[np.ndarray]:

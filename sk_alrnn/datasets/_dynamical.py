@@ -38,7 +38,7 @@ def make_lorenz63(
     from [-10, 10] x [-10, 10] x [10, 40]; the first ``n_transient`` steps are
     discarded so that the trajectory lies on the attractor. With the standard
     parameters (sigma 10, rho 28, beta 8/3) the attractor stays within about
-    |x| < 20, |y| < 28 and 0 < z < 50.
+    ``|x| < 20``, ``|y| < 28`` and ``0 < z < 50``.
 
     ``X[t]`` is the state at time ``t * dt`` and ``y[t] = X[t + 1]`` the next
     state, so ``y[:-1] == X[1:]``.
