@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from sk_alrnn._kernels import rollout
 from sk_alrnn._kernels.reference import ACTIVATION_FNS
+from sk_alrnn._layout import n_linear
 from sk_alrnn._params import ACTIVATIONS
 
 # "paper" is the name "sequence" had before the other presets came.
@@ -113,10 +114,7 @@ class ALRNN(nn.Module):
         activation: str = "relu",
     ) -> None:
         super().__init__()
-        if not 0 <= n_nonlinear <= n_hidden:
-            raise ValueError(
-                f"n_nonlinear must lie in [0, n_hidden={n_hidden}]; got {n_nonlinear}."
-            )
+        n_linear(n_hidden, n_nonlinear)  # raises unless 0 <= P <= M
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}; got {init!r}.")
         if activation not in ACTIVATIONS:
@@ -145,9 +143,9 @@ class ALRNN(nn.Module):
             elif init == "dsr" and not self.W.is_meta:  # (meta: shapes only)
                 self.h.zero_()
                 a_full = _normalized_positive_definite(n_hidden, generator, dtype)
-                n_linear = n_hidden - n_nonlinear
-                self.a.copy_(a_full[n_linear:])
-                self.W.diagonal()[:n_linear].add_(a_full[:n_linear])
+                n_lin = n_linear(n_hidden, n_nonlinear)
+                self.a.copy_(a_full[n_lin:])
+                self.W.diagonal()[:n_lin].add_(a_full[:n_lin])
             elif init == "multitask":
                 self.h.zero_()
                 self.a.normal_(0.9, 0.1, generator=generator)
@@ -185,7 +183,7 @@ class ALRNN(nn.Module):
     @property
     def A(self) -> Tensor:
         """Diagonal of A as a length-M vector, zero on the M - P linear units."""
-        zeros = self.a.new_zeros(self.n_hidden - self.n_nonlinear)
+        zeros = self.a.new_zeros(n_linear(self.n_hidden, self.n_nonlinear))
         return torch.cat([zeros, self.a])  # (M,)
 
     def latents(
@@ -230,9 +228,9 @@ class ALRNN(nn.Module):
         >>> torch.allclose(z, net.latents(X)[:, -1], atol=1e-6)
         True
         """
-        n_linear = self.n_hidden - self.n_nonlinear  # never slice with -P
+        n_lin = n_linear(self.n_hidden, self.n_nonlinear)
         act = ACTIVATION_FNS[self.activation]
-        phi = torch.cat([z[:, :n_linear], act(z[:, n_linear:])], dim=1)
+        phi = torch.cat([z[:, :n_lin], act(z[:, n_lin:])], dim=1)  # (B, M)
         return self.A * z + phi @ self.W.T + x @ self.C.T + self.h  # (B, M)
 
     def forward(

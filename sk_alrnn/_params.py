@@ -10,6 +10,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from sk_alrnn._layout import n_linear
+
 # The nonlinearity of the P units; "relu" (piecewise linear) is the AL-RNN's.
 ACTIVATIONS = ("relu", "tanh", "gelu")
 
@@ -87,7 +89,7 @@ class ALRNNParams:
                 f"n_nonlinear must lie in [0, {m}]; got {self.n_nonlinear}."
             )
         object.__setattr__(self, "n_nonlinear", p)
-        if np.any(self.A[: m - p] != 0):
+        if np.any(self.A[: n_linear(m, p)] != 0):
             raise ValueError(
                 "A must be zero on the M - P linear units (the first ones)."
             )

@@ -18,6 +18,7 @@ import torch
 from sk_alrnn._kernels import numba_cpu
 from sk_alrnn._kernels.numba_cpu import numba_cache_dir, rollout_numba
 from sk_alrnn._kernels.reference import rollout_reference
+from sk_alrnn._layout import floor as layout_floor
 
 T = 9  # time steps
 # M = 20 covers the vector strips of both dtypes (16 float32 or 8 float64 lanes)
@@ -242,6 +243,6 @@ def test_cache_dir_is_set_before_numba_is_imported(tmp_path):
 
 def test_module_constants():
     assert numba_cpu._PREFETCH_ABOVE > 0
-    floor = numba_cpu._floor(5, 0, np.float32)  # P = 0: no ReLU unit at all
+    floor = layout_floor(5, 0, np.float32)  # P = 0: no ReLU unit at all
     assert np.isneginf(floor).all()
-    assert list(numba_cpu._floor(3, 3, np.float64)) == [0.0, 0.0, 0.0]
+    assert list(layout_floor(3, 3, np.float64)) == [0.0, 0.0, 0.0]

@@ -26,7 +26,6 @@ the process. They compile on the first call per dtype and are cached on disk (se
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,6 +35,7 @@ import torch
 from torch import Tensor
 
 from sk_alrnn._kernels.torch_bptt import last_states
+from sk_alrnn._layout import floor as layout_floor
 
 __all__ = ["numba_cache_dir", "rollout_numba"]
 
@@ -505,14 +505,6 @@ def _rows_by_length(
     return steps, np.argsort(-steps, kind="stable").astype(np.int64)
 
 
-@functools.lru_cache(maxsize=32)  # built once per shape: never written to
-def _floor(n_hidden: int, n_nonlinear: int, dtype: np.dtype) -> np.ndarray:
-    """(M,) -inf on the M - P linear units, 0 on the P ReLU units (the last P)."""
-    floor = np.full(n_hidden, -np.inf, dtype=dtype)
-    floor[n_hidden - n_nonlinear :] = 0  # never slice with -P: P = 0 is no unit
-    return floor
-
-
 # Software prefetch in the backward pays once G, Z and dU together exceed this many
 # bytes (measured: a loss below about 1 MB, a gain of 1.5-3x on the loads above).
 _PREFETCH_ABOVE = 4 * 2**20
@@ -523,7 +515,7 @@ def _run_forward(U, A, W, z0, lengths, n_nonlinear, keep_phi):
     n_batch, n_steps, n_hidden = U.shape
     steps, order = _rows_by_length(lengths, n_batch, n_steps)
     U_np = _as_array(U)
-    floor = _floor(n_hidden, n_nonlinear, U_np.dtype)
+    floor = layout_floor(n_hidden, n_nonlinear, U_np.dtype)  # (M,), read-only
     Z = U.new_empty(n_batch, n_steps, n_hidden)  # (B, T, M)
     # phi(z_{t-1}) (B, T, M), kept for dW = sum_t g_t phi(z_{t-1})^T
     Phi = U.new_empty((n_batch, n_steps, n_hidden) if keep_phi else (0, 0, 0))

@@ -11,6 +11,8 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from sk_alrnn._layout import relu_mask
+
 # The nonlinearity of the last P units; only "relu" has the fused kernels.
 ACTIVATION_FNS = {
     "relu": lambda z: z.clamp_min(0.0),
@@ -61,8 +63,7 @@ def rollout_reference(
     torch.Size([1, 3, 2])
     """
     n_batch, _, n_hidden = U.shape
-    # Slice from M - P, never with -P: P = 0 would select every unit.
-    is_relu = torch.arange(n_hidden, device=U.device) >= n_hidden - n_nonlinear  # (M,)
+    is_relu = torch.from_numpy(relu_mask(n_hidden, n_nonlinear)).to(U.device)  # (M,)
     act = ACTIVATION_FNS[activation]
     z = U.new_zeros(n_batch, n_hidden) if z0 is None else z0  # (B, M)
     states = []

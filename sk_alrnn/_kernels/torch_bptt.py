@@ -16,11 +16,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from sk_alrnn._layout import relu_units
+
 
 def _floor(n_hidden: int, n_nonlinear: int, like: Tensor) -> Tensor:
     """phi(z) = maximum(z, floor): -inf on linear units, 0 on ReLU units (M,)."""
     floor = torch.full((n_hidden,), -torch.inf, dtype=like.dtype, device=like.device)
-    floor[n_hidden - n_nonlinear :] = 0.0  # never slice with -P: P = 0 is all units
+    floor[relu_units(n_hidden, n_nonlinear)] = 0.0  # the last P; none for P = 0
     return floor
 
 

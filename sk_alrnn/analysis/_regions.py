@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sk_alrnn._layout import phi, relu_units
+from sk_alrnn._pandas import _require_pandas
 from sk_alrnn._params import ALRNNParams
 
 __all__ = [
@@ -204,9 +206,7 @@ def _rollout(params: ALRNNParams, x: np.ndarray) -> np.ndarray:
     out = np.empty((n, t_len, m))
     drive = x @ params.C.T + params.h  # (n, T, K) @ (K, M) -> (n, T, M)
     for t in range(t_len):
-        phi = z.copy()
-        phi[:, m - p :] = np.maximum(phi[:, m - p :], 0.0)  # ReLU on the last P
-        z = params.A * z + phi @ params.W.T + drive[:, t]
+        z = params.A * z + phi(z, p) @ params.W.T + drive[:, t]
         out[:, t] = z
     return out
 
@@ -312,12 +312,12 @@ def region_codes(est_or_params, X):
     array([[2, 1]])
     """
     params, X = _params_and_X(est_or_params, X)
-    m, p = params.n_hidden, params.n_nonlinear
+    relu = relu_units(params.n_hidden, params.n_nonlinear)
     z = latent_trajectories(params, X)
     if isinstance(z, list):
-        codes = [zi[:, m - p :] > 0 for zi in z]  # (T_i, P)
+        codes = [zi[:, relu] > 0 for zi in z]  # (T_i, P)
         return codes, [codes_to_int(c) for c in codes]
-    codes = z[..., m - p :] > 0  # (n, T, P)
+    codes = z[..., relu] > 0  # (n, T, P)
     return codes, codes_to_int(codes)
 
 
@@ -361,21 +361,9 @@ def region_linear_map(params, code) -> tuple[np.ndarray, np.ndarray]:
             "ReLU unit or an integer in [0, 2**P)."
         )
     d = np.ones(m)
-    d[m - p :] = code  # linear units keep slope 1
+    d[relu_units(m, p)] = code  # linear units keep slope 1
     jac = np.diag(params.A) + params.W * d  # W @ diag(d): scale columns
     return jac, params.h.copy()
-
-
-def _require_pandas(owner: str):
-    """pandas, imported on demand: an optional dependency of ``to_frame``."""
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            f"{owner}.to_frame() returns a pandas DataFrame, but pandas is not "
-            "installed: pip install pandas"
-        ) from exc
-    return pd
 
 
 def _bits(code) -> str:

@@ -32,6 +32,7 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state, indexable
 
+from sk_alrnn._pandas import _require_pandas
 from sk_alrnn._validation import take_rows
 from sk_alrnn.model_selection._reference import ReferenceClassifier, ReferenceRegressor
 from sk_alrnn.model_selection._stats import compare
@@ -204,18 +205,6 @@ class SweepResult:
         lines.append(self.conclusion)
         lines.extend(f"  - {a}" for a in self.advice)
         return "\n".join(lines)
-
-
-def _require_pandas(owner: str):
-    """pandas, imported on demand: an optional dependency of ``to_frame``."""
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            f"{owner}.to_frame() returns a pandas DataFrame, but pandas is not "
-            "installed: pip install pandas"
-        ) from exc
-    return pd
 
 
 def _short_list(values, max_items: int = 6) -> str:
