@@ -108,6 +108,14 @@ html_theme_options = {
     "navbar_align": "left",
 }
 html_show_sourcelink = False
+# The pages with wide benchmark tables use the whole width for them.
+html_theme_options["secondary_sidebar_items"] = {
+    "**": ["page-toc"],
+    **{
+        f"user_guide/{page}": []
+        for page in ("sweeps", "forecasting", "parallel", "performance", "training")
+    },
+}
 
 # -- API reference, generated from __all__ ----------------------------------
 # Modules documented in the API reference: (module, one-line description).
