@@ -25,7 +25,8 @@ from sk_alrnn.analysis import (
     region_statistics,
     spectrum,
 )
-from sk_alrnn.analysis._regions import _bits, _params_and_X
+from sk_alrnn.analysis._inputs import _params_and_X
+from sk_alrnn.analysis._region_results import _bits
 
 __all__ = [
     "plot_learning_curves",

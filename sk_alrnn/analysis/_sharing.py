@@ -14,14 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sk_alrnn.analysis._region_results import _bits
 from sk_alrnn.analysis._regions import as_params, region_statistics
 
 __all__ = ["RegionSharing", "region_sharing"]
-
-
-def _bits(code: np.ndarray) -> str:
-    """Bit string of a region code, first ReLU unit first ('-' when P = 0)."""
-    return "".join("1" if c else "0" for c in code) or "-"
 
 
 @dataclass(frozen=True, repr=False)
