@@ -9,9 +9,17 @@ import numpy as np
 import pytest
 import torch
 
-from sk_alrnn._cli_data import load_data
 from sk_alrnn._task_suite import TASKS
-from sk_alrnn.cli import _build_parser, main
+from sk_alrnn.cli import main
+from sk_alrnn.cli._data import load_data
+from sk_alrnn.cli._parser import build_parser
+from sk_alrnn.cli._request import request_from_args
+
+
+def _load(argv):
+    """The sweep's data for ``argv``: parser -> request -> load_data."""
+    return load_data(request_from_args(build_parser()[0].parse_args(argv)))
+
 
 # One epoch on 32 training sequences: about a second for the whole sweep.
 TINY = ["--n-hidden", "4", "--max-iter", "1", "--n-samples", "40", "--n-timesteps", "6"]
@@ -146,7 +154,7 @@ def test_bad_arguments_exit_with_code_2(argv, message, capsys):
 
 
 def test_help_documents_every_option():
-    parser = _build_parser()
+    parser, _ = build_parser()
     sweep = parser._subparsers._group_actions[0].choices["sweep"]
     text = sweep.format_help()
     for action in sweep._actions:
@@ -276,8 +284,8 @@ def test_csv_sweep_prints_the_table_and_writes_json(sine_csv, tmp_path, capsys):
 
 def test_csv_horizon_forecasts_every_step_with_a_gap(sine_csv, capsys):
     argv = _csv_args(sine_csv, "--time-column", "date", "--horizon", "3")
-    args = _build_parser().parse_args([*argv, "--window", "8"])
-    data = load_data(args, _build_parser())
+    args = build_parser()[0].parse_args([*argv, "--window", "8"])
+    data = load_data(request_from_args(args))
     n = 120 - 8 - 3 + 1
     assert data.X.shape == (n, 8, 2) and data.y.shape == (n, 3)
     assert len(data.splits) == 3  # the documented default number of folds
@@ -293,7 +301,7 @@ def test_csv_horizon_forecasts_every_step_with_a_gap(sine_csv, capsys):
 
 def test_csv_features_choose_the_inputs(sine_csv):
     argv = _csv_args(sine_csv, "--features", "signal", "--window", "5")
-    data = load_data(_build_parser().parse_args(argv), _build_parser())
+    data = _load(argv)
     assert data.X.shape[2] == 1 and data.source["inputs"] == ["signal"]
     signal = np.loadtxt(sine_csv, delimiter=",", skiprows=1, usecols=1)
     np.testing.assert_array_equal(data.y, signal[5:])  # targets in the file's units
@@ -368,7 +376,7 @@ def test_csv_separated_by_semicolons_is_read(tmp_path):
     rows = "\n".join(f"{i};{np.sin(0.3 * i):.4f}" for i in range(40))
     path = _write(tmp_path / "semi.csv", "step;level\n" + rows + "\n")
     argv = ["--csv", str(path), "--target", "level", "--time-column", "step"]
-    data = load_data(_build_parser().parse_args(["sweep", *argv]), _build_parser())
+    data = _load(["sweep", *argv])
     assert data.source["inputs"] == ["level"] and data.X.shape == (30, 10, 1)
 
 
@@ -409,7 +417,7 @@ def test_csv_error_from_the_shell_has_no_traceback(tmp_path):
 
 
 def test_help_documents_the_csv_options():
-    sweep = _build_parser()._subparsers._group_actions[0].choices["sweep"]
+    sweep = build_parser()[0]._subparsers._group_actions[0].choices["sweep"]
     text = " ".join(sweep.format_help().split())
     for flag in ("--csv", "--target", "--window", "--horizon", "--time-column"):
         assert flag in text
@@ -450,7 +458,7 @@ def test_csv_reports_mae_per_horizon_and_the_naive_one_by_hand(tmp_path, capsys)
     doc = json.loads(out_json.read_text())
     assert doc["mae"]["horizons"] == [1, 2] and "'level'" in doc["mae"]["units"]
     # by hand: window i's origin is row i + 3; naive repeats it at rows +1, +2
-    data = load_data(_build_parser().parse_args(["sweep", *argv]), _build_parser())
+    data = _load(["sweep", *argv])
     per_fold = []
     for _, test in data.splits:
         origin = test + 3

@@ -16,11 +16,19 @@ import zipfile
 import numpy as np
 import pytest
 
-import sk_alrnn._cli_data as cli_data
-from sk_alrnn._cli_data import load_data
-from sk_alrnn.cli import _build_parser, main
+import sk_alrnn.cli._csv_file as csv_file
+from sk_alrnn.cli import main
+from sk_alrnn.cli._data import load_data
+from sk_alrnn.cli._parser import build_parser
+from sk_alrnn.cli._request import request_from_args
 
 pytest.importorskip("pandas")
+
+
+def _load(argv):
+    """The sweep's data for ``argv``: parser -> request -> load_data."""
+    return load_data(request_from_args(build_parser()[0].parse_args(argv)))
+
 
 FAST = ["--n-hidden", "4", "--max-iter", "1", "--no-progress", "--no-statsmodels"]
 TASK = ["--n-hidden", "4", "--max-iter", "1", "--n-samples", "40", "--no-progress"]
@@ -155,7 +163,7 @@ def test_unreadable_permissions_say_so(tmp_path, capsys, monkeypatch, no_trainin
         def denied(file, *args, **kwargs):
             raise PermissionError(13, "Permission denied", str(file))
 
-        monkeypatch.setattr(cli_data, "open", denied, raising=False)
+        monkeypatch.setattr(csv_file, "open", denied, raising=False)
     try:
         err = _refused(["sweep", "--csv", str(path), "--target", "a"], capsys)
     finally:
@@ -182,7 +190,7 @@ def test_compressed_csv_reads_like_the_plain_one(name, pack, tmp_path):
     loaded = []
     for path in (plain, packed):
         argv = ["sweep", "--csv", str(path), "--target", "a"]
-        loaded.append(load_data(_build_parser().parse_args(argv), _build_parser()))
+        loaded.append(_load(argv))
     assert loaded[1].source["inputs"] == ["a", "b"]
     np.testing.assert_array_equal(loaded[0].X, loaded[1].X)
     np.testing.assert_array_equal(loaded[0].y, loaded[1].y)
@@ -194,7 +202,7 @@ def test_csv_values_are_read_exactly(tmp_path):
     path = tmp_path / "exact.csv"
     path.write_text("v\n" + "\n".join(repr(float(v)) for v in values) + "\n")
     argv = ["sweep", "--csv", str(path), "--target", "v", "--window", "1"]
-    data = load_data(_build_parser().parse_args(argv), _build_parser())
+    data = _load(argv)
     np.testing.assert_array_equal(data.series.values, values)
     np.testing.assert_array_equal(data.y, values[1:])
 
@@ -214,8 +222,8 @@ def test_non_numeric_feature_is_named(tmp_path, capsys, no_training):
     err = _refused([*argv, "--features", "label", "t"], capsys)
     assert "['label'] are not numeric" in err and "'x'" in err and "--features" in err
     # left out, the same file is fine
-    args = _build_parser().parse_args([*argv, "--features", "t"])
-    assert load_data(args, _build_parser()).source["inputs"] == ["t", "level"]
+    args = build_parser()[0].parse_args([*argv, "--features", "t"])
+    assert load_data(request_from_args(args)).source["inputs"] == ["t", "level"]
 
 
 def test_a_header_of_numbers_is_taken_for_data(tmp_path, capsys, no_training):

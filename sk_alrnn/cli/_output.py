@@ -1,12 +1,13 @@
 """What the command line's ``sweep`` shows: the table, the JSON file, the figure.
 
 Private: only :mod:`sk_alrnn.cli` imports it. The data side (X, y, splits,
-the task or CSV description) comes in as :class:`sk_alrnn._cli_data.Data`.
+the task or CSV description) comes in as :class:`sk_alrnn.cli._data.Data`,
+the options as :class:`sk_alrnn.cli._request.SweepRequest`.
 """
 
 from __future__ import annotations
 
-import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -16,7 +17,9 @@ import numpy as np
 import torch
 
 from sk_alrnn import __version__
-from sk_alrnn._cli_data import Data, season_text
+from sk_alrnn.cli._baselines import season_text
+from sk_alrnn.cli._data import Data
+from sk_alrnn.cli._request import PLOT_HINT, SweepRequest
 
 # what the sweep's advice calls a parameter, as a command-line flag
 _FLAGS = {
@@ -66,6 +69,35 @@ def output_path_problem(path: Path) -> str | None:
     return None
 
 
+def check_outputs(request: SweepRequest) -> None:
+    """Refuse output paths that could not be written once the sweep is done.
+
+    Raises ValueError (one line, naming the flag) before any training, so a
+    bad ``--json`` or ``--plot`` costs no results.
+    """
+    outputs = {
+        f: p for f, p in (("--json", request.json), ("--plot", request.plot)) if p
+    }
+    for flag, path in outputs.items():
+        problem = output_path_problem(path)
+        if problem is not None:
+            raise ValueError(f"{flag} {path}: {problem}")
+    if len(outputs) == 2 and request.json.absolute() == request.plot.absolute():
+        raise ValueError(
+            f"--json and --plot both name {request.json}; the figure would "
+            "overwrite the results: give them different file names"
+        )
+    if request.plot is not None:
+        if importlib.util.find_spec("matplotlib") is None:
+            raise ValueError(
+                f"--plot needs matplotlib, which is not installed. Install it "
+                f"with: {PLOT_HINT}"
+            )
+        problem = plot_format_problem(request.plot)
+        if problem is not None:
+            raise ValueError(f"--plot {request.plot}: {problem}")
+
+
 def plot_format_problem(path: Path) -> str | None:
     """An unsupported figure format (told by the suffix), or None."""
     from matplotlib.backend_bases import FigureCanvasBase
@@ -102,17 +134,17 @@ def _decimals(values: np.ndarray) -> int:
     return int(np.clip(3 - np.floor(np.log10(scale)), 0, 8))
 
 
-def print_report(args: argparse.Namespace, data: Data, result, forecasts=None) -> None:
+def print_report(request: SweepRequest, data: Data, result, forecasts=None) -> None:
     """Print the table, the baselines and the conclusion (or why none).
 
-    ``forecasts``: for ``--csv``, :func:`sk_alrnn._cli_data.forecast_baselines`;
+    ``forecasts``: for ``--csv``, :func:`sk_alrnn.cli._baselines.forecast_baselines`;
     the table then has MAE columns and the baselines block replaces the
     "Trivial" and "Reference models" lines.
     """
     print(flush=True)
-    task = data.task
+    task = data.scoring
     name = task.score_name
-    folds = data.n_folds is not None or args.n_repeats > 1
+    folds = data.n_folds is not None or request.n_repeats > 1
     steps, decimals = [], 3
     if data.series is not None:
         steps = shown_horizons(data.series.horizon)
@@ -283,7 +315,9 @@ def _json_baseline(entry: dict) -> dict:
     return out
 
 
-def write_json(args, data: Data, settings, result, forecasts=None) -> None:
+def write_json(
+    request: SweepRequest, data: Data, settings, result, forecasts=None
+) -> None:
     """Write the settings, every row, the reference models and the conclusion."""
     rows = [
         {
@@ -319,24 +353,24 @@ def write_json(args, data: Data, settings, result, forecasts=None) -> None:
             for key, b in result.baselines.items()
         }
     document = {
-        "task": data.task.name,
-        "score": data.task.score_name,
-        "trivial_score": data.task.trivial_score,
+        "task": data.scoring.name,
+        "score": data.scoring.score_name,
+        "trivial_score": data.scoring.trivial_score,
         "settings": {
             **settings,
-            "n_nonlinear": list(args.n_nonlinear),
+            "n_nonlinear": list(request.n_nonlinear),
             "n_samples": len(data.y),
             "n_timesteps": data.n_timesteps,
             "cv": data.n_folds,
             "test_size": data.test_size,
             "n_train": len(data.splits[0][0]),
             "n_test": len(data.splits[0][1]),
-            "n_repeats": args.n_repeats,
-            "tolerance": args.tolerance,
-            "random_state": args.random_state,
-            "device": args.device,
-            "threads": args.threads,
-            "n_jobs": args.n_jobs,
+            "n_repeats": request.n_repeats,
+            "tolerance": request.tolerance,
+            "random_state": request.random_state,
+            "device": request.device,
+            "threads": request.threads,
+            "n_jobs": request.n_jobs,
         },
         "results": rows,
         "baselines": baselines,
@@ -345,7 +379,7 @@ def write_json(args, data: Data, settings, result, forecasts=None) -> None:
         "rule": (
             "smallest n_nonlinear not credibly worse than the best: paired "
             f"difference + 1 sem >= -{result.margin:.6g} (tolerance "
-            f"{args.tolerance:g} of the best score's gain over a constant "
+            f"{request.tolerance:g} of the best score's gain over a constant "
             "prediction)"
         ),
         "evidence": result.evidence,
@@ -365,9 +399,9 @@ def write_json(args, data: Data, settings, result, forecasts=None) -> None:
             "units": f"those of the target column {data.series.target!r}",
             "mean_over": "the test folds (and seeds)",
         }
-    if args.json.parent != Path():
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    if request.json.parent != Path():
+        request.json.parent.mkdir(parents=True, exist_ok=True)
+    request.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 def _floats(values, horizon: int) -> list | None:
@@ -378,8 +412,36 @@ def _floats(values, horizon: int) -> list | None:
     return [float(v) for v in np.broadcast_to(values, (horizon,))]
 
 
-def save_plot(args, data: Data, rows) -> None:
-    """Save the test (and train) score against P to ``args.plot`` (PNG)."""
+def score_limits(rows) -> tuple[float, float]:
+    """The score axis: the models' test (+- std) and train scores, padded.
+
+    The trivial baseline does not stretch it: a baseline far below the models
+    would squash their differences into a sliver of the figure.
+    """
+    values = [
+        v
+        for r in rows
+        for v in (
+            r["mean_score"] - r["std_score"],
+            r["mean_score"] + r["std_score"],
+            r["mean_train_score"],
+        )
+        if np.isfinite(v)
+    ]
+    if not values:
+        return 0.0, 1.0
+    lo, hi = min(values), max(values)
+    span = hi - lo if hi > lo else max(abs(hi) * 0.1, 0.05)
+    return lo - 0.08 * span, hi + 0.08 * span
+
+
+def sweep_figure(rows, score_name: str, trivial_score: float, title: str):
+    """The score-vs-P figure: test (+- std) and train score per P.
+
+    The score axis is set by the model scores (:func:`score_limits`); the
+    trivial baseline is a dotted line when it lies within it, else a label at
+    the axis' edge saying where it is.
+    """
     # matplotlib.figure.Figure needs no pyplot and no GUI backend.
     from matplotlib.figure import Figure
 
@@ -395,13 +457,33 @@ def save_plot(args, data: Data, rows) -> None:
         label="test",
     )
     ax.plot(ps, [r["mean_train_score"] for r in rows], "s--", alpha=0.6, label="train")
-    ax.axhline(data.task.trivial_score, color="gray", ls=":", label="trivial")
+    lo, hi = score_limits(rows)
+    if lo <= trivial_score <= hi:
+        ax.axhline(trivial_score, color="gray", ls=":", label="trivial")
+    else:
+        below = trivial_score < lo
+        ax.annotate(
+            f"trivial = {trivial_score:.3g} ({'below' if below else 'above'} the axis)",
+            xy=(0.02, 0.03 if below else 0.97),
+            xycoords="axes fraction",
+            va="bottom" if below else "top",
+            color="gray",
+            fontsize="small",
+        )
+    ax.set_ylim(lo, hi)
     ax.set_xlabel("n_nonlinear (P, ReLU units)")
-    ax.set_ylabel(data.task.score_name)
+    ax.set_ylabel(score_name)
     ax.set_xticks(ps)
-    ax.set_title(data.plot_title, fontsize="medium")
+    ax.set_title(title, fontsize="medium")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
-    if args.plot.parent != Path():
-        args.plot.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.plot, dpi=120)
+    return fig
+
+
+def save_plot(request: SweepRequest, data: Data, rows) -> None:
+    """Save :func:`sweep_figure` to ``request.plot`` (PNG, or by its suffix)."""
+    scoring = data.scoring
+    fig = sweep_figure(rows, scoring.score_name, scoring.trivial_score, data.plot_title)
+    if request.plot.parent != Path():
+        request.plot.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(request.plot, dpi=120)
