@@ -119,8 +119,14 @@ def fitted_attributes(name: str, cls: type) -> frozenset[str]:
 
 
 # -- encoding ----------------------------------------------------------------------
-def encode_estimator(estimator) -> tuple[dict, dict[str, torch.Tensor]]:
-    """The JSON ``estimator``, ``params`` and ``attributes`` and their tensors."""
+def encode_estimator(
+    estimator, enc: _Encoder | None = None, prefix: str = ""
+) -> tuple[dict, dict[str, torch.Tensor]]:
+    """The JSON ``estimator``, ``params`` and ``attributes`` and their tensors.
+
+    ``enc`` collects the tensors of several estimators (a pipeline's steps), whose
+    tensor names then start with ``prefix``.
+    """
     names = {cls: name for name, cls in estimator_classes().items()}
     cls = type(estimator)
     if cls not in names:
@@ -130,12 +136,12 @@ def encode_estimator(estimator) -> tuple[dict, dict[str, torch.Tensor]]:
             "Use joblib/pickle for other objects, and load those only from trusted "
             "sources."
         )
-    enc = _Encoder()
+    enc = _Encoder() if enc is None else enc
     params = estimator.get_params(deep=False)
     allowed = fitted_attributes(names[cls], cls)
     body = {
         "estimator": names[cls],
-        "params": {k: enc.encode(v, k) for k, v in params.items()},
+        "params": {k: enc.encode(v, prefix + k) for k, v in params.items()},
         "attributes": {},
     }
     for name, value in vars(estimator).items():
@@ -152,9 +158,9 @@ def encode_estimator(estimator) -> tuple[dict, dict[str, torch.Tensor]]:
                 "estimator."
             )
         if isinstance(value, torch.nn.Module):
-            body["attributes"][name] = enc.module(value, name)
+            body["attributes"][name] = enc.module(value, prefix + name)
         else:
-            body["attributes"][name] = enc.encode(value, name)
+            body["attributes"][name] = enc.encode(value, prefix + name)
     return body, enc.tensors
 
 
@@ -295,7 +301,10 @@ def decode_estimator(header: dict, tensors: dict[str, torch.Tensor], budget: int
         names an unknown attribute, exceeds ``budget``, disagrees with the tensors
         or leaves one unused, or the fitted attributes disagree with the network.
     """
-    return _Decoder(tensors, budget).estimator(header)
+    decoder = _Decoder(tensors, budget)
+    est = decoder.estimator(header, header["library_version"])
+    decoder.finish()
+    return est
 
 
 class _Decoder:
@@ -307,7 +316,14 @@ class _Decoder:
         self.budget = budget  # bytes left for JSON-coded arrays
         self.spent = 0
 
-    def estimator(self, header: dict):
+    def finish(self) -> None:
+        """Refuse a file with a tensor that no JSON node described."""
+        unused = set(self.tensors) - self.used
+        if unused:
+            raise ValueError(f"tensors {sorted(unused)} are not described by the JSON.")
+
+    def estimator(self, header: dict, version):
+        """The estimator of a node with ``estimator``, ``params``, ``attributes``."""
         classes = estimator_classes()
         name = header["estimator"]
         if name not in classes:
@@ -323,7 +339,7 @@ class _Decoder:
         if unknown:
             raise ValueError(
                 f"unknown parameters {sorted(unknown)} for {cls.__name__} (written by "
-                f"sk_alrnn {header['library_version']!r}, this is {__version__})."
+                f"sk_alrnn {version!r}, this is {__version__})."
             )
         est = cls(**{k: self.value(v, k) for k, v in params.items()})
         allowed = fitted_attributes(name, cls)
@@ -337,7 +353,7 @@ class _Decoder:
                 raise ValueError(
                     f"unknown attribute {attr!r} for {cls.__name__}: expected only "
                     f"its fitted attributes {sorted(allowed)} (the file was written "
-                    f"by sk_alrnn {header['library_version']!r}, this is "
+                    f"by sk_alrnn {version!r}, this is "
                     f"{__version__}). The file was edited or comes from a newer "
                     "sk_alrnn; save the model again with this version."
                 )
@@ -345,9 +361,6 @@ class _Decoder:
                 vars(est)[attr] = self.module(node, est, attr)
             else:
                 vars(est)[attr] = self.value(node, attr)
-        unused = set(self.tensors) - self.used
-        if unused:
-            raise ValueError(f"tensors {sorted(unused)} are not described by the JSON.")
         _check_consistency(est)
         return est
 

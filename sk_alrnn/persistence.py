@@ -6,7 +6,10 @@ array of the estimator; its string metadata holds one JSON document (format
 version, library version, estimator class, ``get_params()`` and the other fitted
 attributes) and a SHA-256 digest of that JSON and all tensor bytes. This module
 owns the file (layout, header checks, digest, atomic write, error wrapping);
-``sk_alrnn._persistence_codec`` turns estimators into JSON and tensors and back.
+``sk_alrnn._persistence_codec`` turns estimators into JSON and tensors and back,
+``sk_alrnn._persistence_pipeline`` a Pipeline of allowlisted steps (format
+version 1 still: a pipeline file is one more class name, whose ``params`` hold
+the steps; single-estimator files are unchanged).
 
 Loading parses JSON and raw little-endian numbers only: it never unpickles,
 never calls ``torch.load`` and never imports a name read from the file (the
@@ -40,8 +43,10 @@ from pathlib import Path
 import torch
 from safetensors.torch import load as _st_load
 from safetensors.torch import save as _st_save
+from sklearn.pipeline import Pipeline
 
 from sk_alrnn._persistence_codec import decode_estimator, dtype_name, encode_estimator
+from sk_alrnn._persistence_pipeline import PIPELINE, decode_pipeline, encode_pipeline
 from sk_alrnn._version import __version__
 
 FORMAT_VERSION = 1
@@ -97,16 +102,30 @@ def save(estimator, path) -> None:
         :class:`~sk_alrnn.baselines.RNNRegressor`,
         :class:`~sk_alrnn.baselines.RNNClassifier` or
         :class:`~sk_alrnn.forecasting.ALRNNForecaster`, fitted or not
-        (subclasses are refused: their code could not be trusted at load time).
+        (subclasses are refused: their code could not be trusted at load time);
+        or a fitted :class:`~sklearn.pipeline.Pipeline` (``memory=None``) whose
+        steps are such estimators, ``"passthrough"`` / ``None``, or one of
+        the allowlisted fitted transformers:
+        :class:`~sk_alrnn.preprocessing.SequenceScaler`,
+        :class:`~sklearn.preprocessing.StandardScaler`,
+        :class:`~sklearn.preprocessing.MinMaxScaler`,
+        :class:`~sklearn.preprocessing.MaxAbsScaler` and
+        :class:`~sklearn.preprocessing.RobustScaler` (exactly these classes,
+        with their parameters and a fixed list of fitted arrays and numbers).
+        Code objects cannot be saved: a
+        :class:`~sklearn.preprocessing.FunctionTransformer`, any other class and
+        a nested Pipeline are refused, naming the step.
     path : str or os.PathLike
         Destination file, conventionally ``*.safetensors``; replaced if it exists.
 
     Raises
     ------
     TypeError
-        For another estimator class, an attribute that is not one of the class's
-        fitted attributes, or one of a type the format does not support (the
-        message names the attribute).
+        For another estimator class (or pipeline step), an attribute that is not
+        one of the class's fitted attributes, or one of a type the format does
+        not support (the message names the step and attribute).
+    sklearn.exceptions.NotFittedError
+        For a Pipeline with a step that is not fitted (the message names it).
     FileNotFoundError
         When the folder of ``path`` does not exist (create it first).
     IsADirectoryError, NotADirectoryError
@@ -136,8 +155,25 @@ def save(estimator, path) -> None:
     >>> save(reg, path)
     >>> bool(np.array_equal(load(path).predict(X), reg.predict(X)))
     True
+
+    A pipeline of allowlisted steps is saved as one file too:
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sk_alrnn.preprocessing import SequenceScaler
+    >>> pipe = make_pipeline(SequenceScaler(), reg).fit(X, X.sum(axis=(1, 2)))
+    >>> save(pipe, path)
+    >>> bool(np.array_equal(load(path).predict(X), pipe.predict(X)))
+    True
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> save(make_pipeline(FunctionTransformer(np.log1p), reg), path)
+    Traceback (most recent call last):
+    ...
+    TypeError: sk_alrnn.save cannot save the Pipeline's step 'functiontransformer' ...
     """
-    body, tensors = encode_estimator(estimator)
+    if type(estimator) is Pipeline:
+        body, tensors = encode_pipeline(estimator)
+    else:
+        body, tensors = encode_estimator(estimator)
     header = {"format_version": FORMAT_VERSION, "library_version": __version__}
     _write_atomic(path, _pack({**header, **body}, tensors))
 
@@ -412,6 +448,16 @@ def load(path):
     ``device="cpu"`` before continuing training on a machine without a GPU.
     Parameters that the file lacks (added in a later sk_alrnn) take their defaults.
 
+    A file of a :class:`~sklearn.pipeline.Pipeline` loads as a Pipeline whose
+    steps are built only from the allowlist of :func:`save` (the sk_alrnn
+    estimators, :class:`~sk_alrnn.preprocessing.SequenceScaler` and
+    scikit-learn's ``StandardScaler``, ``MinMaxScaler``, ``MaxAbsScaler`` and
+    ``RobustScaler``, each with its known parameters and fitted attributes of
+    plain values); a step naming any other class (``FunctionTransformer``
+    included) is refused. Its predictions and transforms equal the saved
+    pipeline's, and ``feature_names_in_`` is kept. The checks and bounds below
+    apply to the whole file, all steps together.
+
     What one file can make ``load`` allocate is bounded: the file is read once
     (a file that is not a model is refused after its first bytes), the tensors
     take at most about three times the file's size, the safetensors header is at
@@ -426,10 +472,10 @@ def load(path):
 
     Returns
     -------
-    estimator : estimator
-        The estimator, with the same parameters and fitted state; predictions
-        equal the saved model's, and ``warm_start`` / ``partial_fit`` continue
-        from its weights and optimizer state.
+    estimator : estimator or sklearn.pipeline.Pipeline
+        The estimator (or pipeline), with the same parameters and fitted state;
+        predictions equal the saved model's, and ``warm_start`` /
+        ``partial_fit`` continue from its weights and optimizer state.
 
     Raises
     ------
@@ -437,7 +483,8 @@ def load(path):
         When the file is not an sk_alrnn model (a pickle, joblib or torch.save
         file, another safetensors file), is truncated or corrupted (a header
         that does not parse, a digest that does not match), comes from a newer
-        format version, names an unknown class, parameter, attribute or key,
+        format version, names an unknown class (a pipeline step outside the
+        allowlist included), parameter, attribute or key,
         exceeds the memory bounds above, or its JSON disagrees with its tensors.
     FileNotFoundError
         When there is no file at ``path``.
@@ -654,7 +701,8 @@ def _unpack(data: bytes):
     header = json.loads(text, parse_constant=_refuse_constant)
     _check_header(header)
     budget = min(_MAX_DECODED, _DECODED_SLACK + _DECODED_PER_JSON_BYTE * len(text))
-    est = decode_estimator(header, tensors, budget)
+    decode = decode_pipeline if header["estimator"] == PIPELINE else decode_estimator
+    est = decode(header, tensors, budget)
     _warn_environment(est, header["library_version"])
     return est
 
@@ -702,8 +750,10 @@ def _warn_environment(est, version) -> None:
             UserWarning,
             stacklevel=5,
         )
-    device = getattr(est, "device", "cpu")
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
+    steps = est.steps if type(est) is Pipeline else [(None, est)]
+    devices = [str(getattr(step, "device", "cpu")) for _, step in steps]
+    device = next((d for d in devices if d.startswith("cuda")), "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
         warnings.warn(
             f"The model was saved with device={str(device)!r} but CUDA is not "
             "available: its weights are loaded on the CPU and predict runs there. Set "
