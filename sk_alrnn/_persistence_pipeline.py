@@ -35,11 +35,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from sk_alrnn._persistence_codec import (
     _NAME,
-    _Decoder,
     _Encoder,
     encode_estimator,
     estimator_classes,
 )
+from sk_alrnn._persistence_decode import _Decoder
 from sk_alrnn.preprocessing import SequenceScaler
 
 PIPELINE = "sklearn.pipeline.Pipeline"

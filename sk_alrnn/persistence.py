@@ -6,7 +6,8 @@ array of the estimator; its string metadata holds one JSON document (format
 version, library version, estimator class, ``get_params()`` and the other fitted
 attributes) and a SHA-256 digest of that JSON and all tensor bytes. This module
 owns the file (layout, header checks, digest, atomic write, error wrapping);
-``sk_alrnn._persistence_codec`` turns estimators into JSON and tensors and back,
+``sk_alrnn._persistence_codec`` and ``_persistence_decode`` turn estimators into
+JSON and tensors and back,
 ``sk_alrnn._persistence_pipeline`` a Pipeline of allowlisted steps (format
 version 1 still: a pipeline file is one more class name, whose ``params`` hold
 the steps; single-estimator files are unchanged).
@@ -45,7 +46,8 @@ from safetensors.torch import load as _st_load
 from safetensors.torch import save as _st_save
 from sklearn.pipeline import Pipeline
 
-from sk_alrnn._persistence_codec import decode_estimator, dtype_name, encode_estimator
+from sk_alrnn._persistence_codec import dtype_name, encode_estimator
+from sk_alrnn._persistence_decode import decode_estimator
 from sk_alrnn._persistence_pipeline import PIPELINE, decode_pipeline, encode_pipeline
 from sk_alrnn._version import __version__
 
