@@ -39,6 +39,12 @@ __all__ = [
 #: Largest P for which :func:`plot_spectra` draws every region without ``X``.
 MAX_PLOTTED_P = 4
 
+#: Most entries a region legend shows (the first ones, most frequent first).
+LEGEND_TOP = 10
+
+#: Most y tick labels :func:`plot_region_raster` writes (more are thinned out).
+MAX_TICK_LABELS = 24
+
 
 def _new_axes(ax, figsize: tuple[float, float]):
     """Return ``ax`` or the axes of a new pyplot-free Figure."""
@@ -58,6 +64,42 @@ def _new_axes(ax, figsize: tuple[float, float]):
 def _code_label(code: np.ndarray) -> str:
     """Bit string of a region code, first ReLU unit first ('-' when P = 0)."""
     return _bits(code)
+
+
+def _distinct_colors(n: int) -> list:
+    """n distinct RGBA colours: tab10 / tab20, else tab10 then turbo for the rest.
+
+    Past 20 the first ten (the legend's entries) keep tab10's clearly different
+    colours; the others are spread evenly over ``turbo``.
+    """
+    from matplotlib import colormaps
+
+    if n <= 10:
+        return [colormaps["tab10"](i) for i in range(n)]
+    if n <= 20:
+        return [colormaps["tab20"](i) for i in range(n)]
+    tab10 = [colormaps["tab10"](i) for i in range(10)]
+    return tab10 + [colormaps["turbo"](x) for x in np.linspace(0.05, 0.95, n - 10)]
+
+
+def _outside_legend(ax, handles, top: int = LEGEND_TOP, title=None):
+    """Legend right of the axes with the first ``top`` handles, '+N more' after."""
+    shown = list(handles)[:top]
+    labels = [h.get_label() for h in shown]
+    if len(handles) > top:
+        from matplotlib.lines import Line2D
+
+        shown.append(Line2D([], [], linestyle="none"))
+        labels.append(f"(+{len(handles) - top} more)")
+    return ax.legend(
+        shown,
+        labels,
+        title=title,
+        fontsize="small",
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        borderaxespad=0.0,
+    )
 
 
 def plot_region_raster(est_or_params, X, n_sequences: int = 5, ax=None):
@@ -97,30 +139,43 @@ def plot_region_raster(est_or_params, X, n_sequences: int = 5, ax=None):
         raise ValueError(
             f"n_sequences must be a positive integer; got {n_sequences!r}."
         )
-    ax = _new_axes(ax, (6.0, 3.5))
+    ax = _new_axes(ax, (7.0, 3.5))
     stats = region_statistics(params, X)
     rank = {int(r): i for i, r in enumerate(stats.regions)}
     _, ints = region_codes(params, X)
     seqs = list(ints)[: int(n_sequences)]  # up to n_sequences arrays of shape (T_i,)
     n_shown = len(seqs)
-    for i, seq in enumerate(seqs):
+    lines = []
+    for i, (seq, color) in enumerate(zip(seqs, _distinct_colors(n_shown), strict=True)):
         ranks = np.array([rank[int(r)] for r in seq], dtype=float)  # (T_i,)
         shift = 0.25 * (i - (n_shown - 1) / 2) / max(n_shown, 1)
         steps = np.arange(1, seq.size + 1)  # z_t for t = 1..T_i
-        ax.step(steps, ranks + shift, where="mid", marker=".", label=f"sequence {i}")
-    ax.set_yticks(np.arange(stats.n_regions))
-    ax.set_yticklabels([_code_label(c) for c in stats.codes])
+        (line,) = ax.step(
+            steps, ranks + shift, where="mid", marker=".", color=color,
+            label=f"sequence {i}",
+        )  # fmt: skip
+        lines.append(line)
+    every = -(-stats.n_regions // MAX_TICK_LABELS)  # label every k-th rank
+    ticks = np.arange(0, stats.n_regions, every)
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(
+        [_code_label(stats.codes[i]) for i in ticks],
+        family="monospace",
+        fontsize="small" if stats.n_regions > 8 else None,
+    )
     ax.invert_yaxis()  # most frequent region on top
     ax.set_xlabel("time step t")
     ax.set_ylabel("region (ReLU code), by frequency")
     ax.set_title(f"Linear regions visited ({stats.n_regions} on X)")
     if n_shown > 1:
-        ax.legend(fontsize="small", loc="best")
+        _outside_legend(ax, lines)
     ax.grid(alpha=0.3)
     return ax
 
 
-def plot_spectra(est_or_params, regions=None, X=None, ax=None):
+def plot_spectra(
+    est_or_params, regions=None, X=None, ax=None, *, legend_top: int = LEGEND_TOP
+):
     """Eigenvalues of each region's linear map J in the complex plane.
 
     Eigenvalues inside the unit circle are contracting modes; on the circle they
@@ -138,6 +193,10 @@ def plot_spectra(est_or_params, regions=None, X=None, ax=None):
         Sequences whose visited regions are drawn when ``regions`` is None.
     ax : matplotlib Axes, default=None
         Where to draw; None makes a new Figure.
+    legend_top : int, default=10
+        The legend (right of the axes, off the unit circle) lists the first
+        ``legend_top`` regions, then how many more are drawn. Every region has
+        its own colour (tab10, tab20, then colours spread over ``turbo``).
 
     Returns
     -------
@@ -171,26 +230,30 @@ def plot_spectra(est_or_params, regions=None, X=None, ax=None):
             f"regions must be integers in [0, 2**P) = [0, {2**p}); got "
             f"{regions.tolist()}."
         )
-    ax = _new_axes(ax, (4.5, 4.5))
+    ax = _new_axes(ax, (6.5, 4.5))  # room for the legend on the right
     angle = np.linspace(0.0, 2.0 * np.pi, 256)
     ax.plot(np.cos(angle), np.sin(angle), "k-", lw=0.8, label="unit circle")
     ax.axhline(0.0, color="0.8", lw=0.5, zorder=0)
     ax.axvline(0.0, color="0.8", lw=0.5, zorder=0)
-    for r in regions:
+    points = []
+    for r, color in zip(regions, _distinct_colors(regions.size), strict=True):
         J, _ = region_linear_map(params, int(r))
         eig = spectrum(J).eigenvalues  # (M,) complex
-        ax.scatter(
-            eig.real,
-            eig.imag,
-            s=25,
-            alpha=0.8,
-            label=f"region {int(r)} ({_code_label(int_to_code(int(r), p))})",
+        points.append(
+            ax.scatter(
+                eig.real,
+                eig.imag,
+                s=25,
+                alpha=0.8,
+                color=color,
+                label=f"region {int(r)} ({_code_label(int_to_code(int(r), p))})",
+            )
         )
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel(r"Re $\lambda$")
     ax.set_ylabel(r"Im $\lambda$")
     ax.set_title("Eigenvalues of each region's J")
-    ax.legend(fontsize="small", loc="best")
+    _outside_legend(ax, points, top=legend_top)
     return ax
 
 

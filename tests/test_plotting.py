@@ -202,3 +202,47 @@ def test_learning_curves_reject_bad_shapes():
         plot_learning_curves({})
     with pytest.raises(ValueError, match="3 train sizes"):
         plot_learning_curves({"a": ([1, 2, 3], np.zeros((2, 2)))})
+
+
+def _sixteen_regions():
+    """M = 5, P = 4: 16 regions, all drawn without X."""
+    rng = np.random.default_rng(1)
+    return ALRNNParams(
+        A=np.r_[0.0, rng.uniform(0.2, 0.5, 4)],
+        W=rng.normal(scale=0.3, size=(5, 5)),
+        C=np.ones((5, 1)),
+        h=np.zeros(5),
+        B=np.ones((1, 5)),
+        b=np.zeros(1),
+        n_nonlinear=4,
+    )
+
+
+def test_spectra_16_regions_legend_outside_top_k_distinct_colours():
+    ax = plot_spectra(_sixteen_regions(), legend_top=10)
+    colours = [tuple(c.get_facecolor()[0][:3]) for c in ax.collections]
+    assert len(colours) == 16 and len(set(colours)) == 16  # no colour repeats
+    legend = ax.get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert len(texts) == 11 and texts[-1] == "(+6 more)"
+    assert texts[0] == "region 0 (0000)"
+    ax.figure.canvas.draw()
+    box = legend.get_window_extent()
+    axes_box = ax.get_window_extent()
+    assert box.x0 >= axes_box.x1  # right of the axes: off the unit circle
+
+
+@pytest.mark.parametrize("n", [16, 64])
+def test_distinct_colours_up_to_64_regions(n):
+    from sk_alrnn.plotting import _distinct_colors
+
+    assert len(set(_distinct_colors(n))) == n
+
+
+def test_region_raster_thins_tick_labels_and_legend_outside(params, X):
+    ax = plot_region_raster(params, X, n_sequences=3)
+    assert len(ax.get_yticks()) <= 24
+    ax.figure.canvas.draw()
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+    colours = {tuple(line.get_color()) for line in ax.get_lines()}
+    assert len(colours) == 3
