@@ -19,6 +19,8 @@ sys.path.insert(0, str(HERE.parent))
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import torch  # noqa: E402
+
 import sk_alrnn  # noqa: E402
 
 project = "sk_alrnn"
@@ -42,7 +44,7 @@ templates_path = ["_templates"]
 # -- autodoc / autosummary / numpydoc ---------------------------------------
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {"members": True}
 autodoc_typehints = "none"  # numpydoc's Parameters sections say the types
 numpydoc_show_class_members = False  # the class template lists them instead
 numpydoc_class_members_toctree = False
@@ -51,8 +53,11 @@ numpydoc_xref_param_type = False  # cross-links would need intersphinx (network)
 
 def _skip_member(app, what, name, obj, skip, options):
     """Leave out scikit-learn's generated metadata-routing setters
-    (``set_fit_request`` ...): their docstrings link into sklearn's own docs."""
+    (``set_fit_request`` ...), ``get_metadata_routing`` and ``set_output``: their
+    docstrings link into sklearn's own docs."""
     if name.startswith("set_") and name.endswith("_request"):
+        return True
+    if name in ("get_metadata_routing", "set_output"):
         return True
     return None
 
@@ -155,10 +160,12 @@ def _write_api_pages():
     toc = []
     for modname, description in API_MODULES:
         module = importlib.import_module(modname)
-        classes, functions, data = [], [], []
+        classes, modules, functions, data = [], [], [], []
         for name in public_names(modname):
             obj = getattr(module, name)
-            if isinstance(obj, type):
+            if isinstance(obj, type) and issubclass(obj, torch.nn.Module):
+                modules.append(name)  # torch's own methods are not ours to list
+            elif isinstance(obj, type):
                 classes.append(name)
             elif callable(obj):
                 functions.append(name)
@@ -179,8 +186,9 @@ def _write_api_pages():
             "",
         ]
         for heading, names, template in (
-            ("Classes", classes, "class.rst"),
-            ("Functions", functions, "function.rst"),
+            ("Classes", classes, "autosummary/class.rst"),
+            ("Torch modules", modules, "autosummary/module_class.rst"),
+            ("Functions", functions, "autosummary/function.rst"),
             ("Constants", data, None),
         ):
             if not names:
