@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sk_alrnn._pandas import _require_pandas
 from sk_alrnn.analysis._region_results import _bits
 from sk_alrnn.analysis._regions import as_params, region_statistics
 
@@ -139,13 +140,7 @@ class RegionSharing:
         pandas.DataFrame
             Index: the groups; columns: the regions' bit strings.
         """
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "RegionSharing.to_frame needs pandas, which is not installed; "
-                "install it (pip install pandas) or read .counts / .fractions."
-            ) from exc
+        pd = _require_pandas("RegionSharing")
         values = self.fractions if normalize else self.counts
         return pd.DataFrame(
             values,
