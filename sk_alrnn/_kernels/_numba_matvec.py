@@ -46,6 +46,38 @@ def _prefetch_row(row):
         _prefetch(row, i)
 
 
+def _intrinsic(n_rows: int, codegen):
+    """numba intrinsic ``(out_0, .., x_0, .., mat, i0)`` of 1, 2 or 4 rows.
+
+    Typed only for C-contiguous ``out_r`` and ``mat`` (the strips are vector
+    loads from contiguous rows); ``codegen`` emits the body.
+    """
+
+    def signature(outs, xs, mat, i0):
+        # vectors are loaded from contiguous rows of out and mat
+        if any(a.layout != "C" for a in (*outs, mat)):
+            return None
+        return numba.types.void(*outs, *xs, mat, i0)
+
+    if n_rows == 4:
+
+        def typer(typingctx, out0, out1, out2, out3, x0, x1, x2, x3, mat, i0):
+            outs, xs = (out0, out1, out2, out3), (x0, x1, x2, x3)
+            return signature(outs, xs, mat, i0), codegen
+
+    elif n_rows == 2:
+
+        def typer(typingctx, out0, out1, x0, x1, mat, i0):
+            return signature((out0, out1), (x0, x1), mat, i0), codegen
+
+    else:
+
+        def typer(typingctx, out0, x0, mat, i0):
+            return signature((out0,), (x0,), mat, i0), codegen
+
+    return numba.extending.intrinsic(typer)
+
+
 def _strip_matvec(n_rows: int, n_strips: int, vec_bytes: int = 64):
     """Intrinsic ``out_r[c] = x_r @ mat[:, c]`` for ``n_rows`` rows r, columns c.
 
@@ -118,29 +150,7 @@ def _strip_matvec(n_rows: int, n_strips: int, vec_bytes: int = 64):
                 builder.store(builder.load(acc[r, k]), last, align=itemsize)
         return context.get_dummy_value()
 
-    def signature(outs, xs, mat, i0):
-        # vectors are loaded from contiguous rows of out and mat
-        if any(a.layout != "C" for a in (*outs, mat)):
-            return None
-        return numba.types.void(*outs, *xs, mat, i0)
-
-    if n_rows == 4:
-
-        def typer(typingctx, out0, out1, out2, out3, x0, x1, x2, x3, mat, i0):
-            outs, xs = (out0, out1, out2, out3), (x0, x1, x2, x3)
-            return signature(outs, xs, mat, i0), codegen
-
-    elif n_rows == 2:
-
-        def typer(typingctx, out0, out1, x0, x1, mat, i0):
-            return signature((out0, out1), (x0, x1), mat, i0), codegen
-
-    else:
-
-        def typer(typingctx, out0, x0, mat, i0):
-            return signature((out0,), (x0,), mat, i0), codegen
-
-    return numba.extending.intrinsic(typer)
+    return _intrinsic(n_rows, codegen)
 
 
 _strips_1x1 = _strip_matvec(1, 1)
