@@ -1,11 +1,13 @@
-"""The atomic write of a model file: temporary file, fsync, rename.
+"""The file-system side of a model file: the atomic write, the path checks.
 
 Used by :func:`sk_alrnn.persistence.save`: :func:`_write_atomic` writes the bytes
 to a temporary file next to the target, syncs it and renames it over the target,
 keeping the replaced file's permission bits (and owner and group where allowed),
 refusing what ``open(path, "wb")`` would refuse with a message that names the fix,
 deferring Ctrl-C across the few statements that must not be split, and removing
-the temporary files of saves killed mid-write.
+the temporary files of saves killed mid-write. :func:`_check_source` refuses,
+for :func:`sk_alrnn.persistence.load`, a path that is missing, a directory or a
+special file.
 """
 
 from __future__ import annotations
@@ -264,3 +266,30 @@ def _remove_stale(folder: Path, prefix: str) -> None:
         with contextlib.suppress(OSError):
             if time.time() - stale.stat().st_mtime > _STALE_TMP_S:
                 stale.unlink()
+
+
+def _check_source(path: str) -> None:
+    """Refuse a missing path, a directory or a special file with a clear OSError."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        parent = os.path.dirname(os.path.abspath(path))
+        where = "" if os.path.isdir(parent) else f" (nor the folder {parent!r})"
+        raise FileNotFoundError(
+            errno.ENOENT,
+            f"sk_alrnn.load: there is no file {path!r}{where}; check the path "
+            f"(a relative one starts in {os.getcwd()!r}).",
+        ) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(
+            errno.EISDIR,
+            f"sk_alrnn.load: {path!r} is a directory, not a model file; pass the "
+            "path of a file written by sk_alrnn.save, such as "
+            f"{os.path.join(path, 'model.safetensors')!r}.",
+        )
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(
+            errno.EINVAL,
+            f"sk_alrnn.load: {path!r} is not a regular file (a device, pipe or "
+            "socket); pass the path of a file written by sk_alrnn.save.",
+        )

@@ -6,7 +6,7 @@ array of the estimator; its string metadata holds one JSON document (format
 version, library version, estimator class, ``get_params()`` and the other fitted
 attributes) and a SHA-256 digest of that JSON and all tensor bytes. This module
 owns the file (layout, header checks, digest, error wrapping; the atomic write
-is ``sk_alrnn._persistence_write``);
+and the path checks are ``sk_alrnn._persistence_write``);
 ``sk_alrnn._persistence_codec`` and ``_persistence_decode`` turn estimators into
 JSON and tensors and back,
 ``sk_alrnn._persistence_pipeline`` a Pipeline of allowlisted steps (format
@@ -27,11 +27,9 @@ sources; :func:`load` is the safe path for files from elsewhere.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
-import stat
 import struct
 import warnings
 
@@ -44,6 +42,7 @@ from sk_alrnn._persistence_codec import dtype_name, encode_estimator
 from sk_alrnn._persistence_decode import decode_estimator
 from sk_alrnn._persistence_pipeline import PIPELINE, decode_pipeline, encode_pipeline
 from sk_alrnn._persistence_write import (
+    _check_source,
     _tmp_prefix,  # noqa: F401 (tests use it)
     _write_atomic,
 )
@@ -298,33 +297,6 @@ def _wrapped(path: str, step):
         return step()
     except Exception as exc:
         raise ValueError(f"sk_alrnn.load could not load {path!r}: {exc}") from exc
-
-
-def _check_source(path: str) -> None:
-    """Refuse a missing path, a directory or a special file with a clear OSError."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        parent = os.path.dirname(os.path.abspath(path))
-        where = "" if os.path.isdir(parent) else f" (nor the folder {parent!r})"
-        raise FileNotFoundError(
-            errno.ENOENT,
-            f"sk_alrnn.load: there is no file {path!r}{where}; check the path "
-            f"(a relative one starts in {os.getcwd()!r}).",
-        ) from None
-    if stat.S_ISDIR(st.st_mode):
-        raise IsADirectoryError(
-            errno.EISDIR,
-            f"sk_alrnn.load: {path!r} is a directory, not a model file; pass the "
-            "path of a file written by sk_alrnn.save, such as "
-            f"{os.path.join(path, 'model.safetensors')!r}.",
-        )
-    if not stat.S_ISREG(st.st_mode):
-        raise OSError(
-            errno.EINVAL,
-            f"sk_alrnn.load: {path!r} is not a regular file (a device, pipe or "
-            "socket); pass the path of a file written by sk_alrnn.save.",
-        )
 
 
 _FIX = "Save the model again, or copy the file again from its source."
