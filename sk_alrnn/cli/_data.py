@@ -207,19 +207,7 @@ def _csv_data(request: SweepRequest) -> Data:
     )
     # persistence: the naive row of the baselines block, computed the same way
     persistence = forecaster_scores(NaiveForecaster, series, y, splits)["mean_score"]
-    scoring = Scoring(
-        name="csv",
-        classification=False,
-        output="last",
-        scoring="r2",
-        score_name="R^2",
-        trivial_score=persistence,
-        trivial_note=(
-            f"repeating the last observed {request.target!r} (persistence, the "
-            f"naive baseline) scores R^2 = {persistence:.3f}; a constant scores "
-            "at most 0"
-        ),
-    )
+    scoring = _csv_scoring(request.target, persistence)
     steps = "1 step" if horizon == 1 else f"{horizon} steps"
     dropped = (
         f"; time column {request.time_column!r} dropped" if request.time_column else ""
@@ -252,6 +240,23 @@ def _csv_data(request: SweepRequest) -> Data:
             "cv": f"TimeSeriesSplit(n_splits={n_folds}, gap={horizon - 1})",
         },
         series=series,
+    )
+
+
+def _csv_scoring(target: str, persistence: float) -> Scoring:
+    """An ALRNNRegressor scored by R^2; the trivial level is persistence's."""
+    return Scoring(
+        name="csv",
+        classification=False,
+        output="last",
+        scoring="r2",
+        score_name="R^2",
+        trivial_score=persistence,
+        trivial_note=(
+            f"repeating the last observed {target!r} (persistence, the "
+            f"naive baseline) scores R^2 = {persistence:.3f}; a constant scores "
+            "at most 0"
+        ),
     )
 
 

@@ -315,10 +315,8 @@ def _json_baseline(entry: dict) -> dict:
     return out
 
 
-def write_json(
-    request: SweepRequest, data: Data, settings, result, forecasts=None
-) -> None:
-    """Write the settings, every row, the reference models and the conclusion."""
+def _json_rows(data: Data, result, per_horizon: bool) -> list[dict]:
+    """One JSON entry per P; ``per_horizon`` (--csv): with the MAE per step."""
     rows = [
         {
             "n_nonlinear": r["n_nonlinear"],
@@ -338,13 +336,22 @@ def write_json(
         }
         for r in result.rows
     ]
-    if forecasts is not None:  # --csv: the MAE per step ahead of every fit
+    if per_horizon:  # --csv: the MAE per step ahead of every fit
+        H = data.series.horizon
         for row, r in zip(rows, result.rows, strict=True):
-            H = data.series.horizon
             row["test_mae_per_horizon"] = _floats(r["mean_extra_scores"]["mae"], H)
             row["fold_test_mae_per_horizon"] = [
                 _floats(m, H) for m in r["extra_scores"]["mae"]
             ]
+    return rows
+
+
+def write_json(
+    request: SweepRequest, data: Data, settings, result, forecasts=None
+) -> None:
+    """Write the settings, every row, the reference models and the conclusion."""
+    rows = _json_rows(data, result, per_horizon=forecasts is not None)
+    if forecasts is not None:
         entries = baseline_entries(data, result, forecasts)
         baselines = {key: _json_baseline(e) for key, e in entries.items()}
     else:
