@@ -25,6 +25,7 @@ from sk_alrnn.analysis._point_results import (
     FixedPoint,
     FixedPointList,
 )
+from sk_alrnn.analysis._region_results import _radius
 from sk_alrnn.analysis._regions import (
     codes_to_int,
     int_to_code,
@@ -167,7 +168,7 @@ def fixed_points(
         z, singular = solved
         eig = np.linalg.eigvals(J)
         eig = eig[np.argsort(-np.abs(eig), kind="stable")]
-        radius = float(np.abs(eig).max()) if eig.size else 0.0
+        radius = _radius(eig)
         out.append(
             FixedPoint(
                 z=z,
@@ -307,7 +308,7 @@ def cycles(
                 continue
             eig = np.linalg.eigvals(F)
             eig = eig[np.argsort(-np.abs(eig), kind="stable")]
-            radius = float(np.abs(eig).max()) if eig.size else 0.0
+            radius = _radius(eig)
             regions = np.array(seq, dtype=np.int64)
             out.append(
                 Cycle(
