@@ -7,7 +7,7 @@ trivial predictor scores (``trivial_score``). Settings are fixed, sensible
 defaults chosen so that a small AL-RNN learns each task within seconds on a CPU;
 they were not tuned to reproduce the papers' numbers.
 
-Private: only the command line (:mod:`sk_alrnn.cli`, :mod:`sk_alrnn._cli_data`)
+Private: only the command line (the :mod:`sk_alrnn.cli` package)
 and the scripts in ``benchmarks/`` import it.
 
 Shapes: N sequences, T time steps, K input features, M latent units, P ReLU units.
