@@ -125,7 +125,7 @@ def _texts(ax):
 
 def test_plot_axis_is_set_by_the_model_scores_not_the_baseline():
     pytest.importorskip("matplotlib")
-    from sk_alrnn.cli._output import sweep_figure
+    from sk_alrnn.cli._figure import sweep_figure
 
     rows = _rows([0.90, 0.93, 0.95, 0.95])
     fig = sweep_figure(rows, "R^2", trivial_score=0.0, title="t")
@@ -140,7 +140,7 @@ def test_plot_axis_is_set_by_the_model_scores_not_the_baseline():
 
 def test_plot_draws_a_baseline_inside_the_scores_as_a_line():
     pytest.importorskip("matplotlib")
-    from sk_alrnn.cli._output import sweep_figure
+    from sk_alrnn.cli._figure import sweep_figure
 
     fig = sweep_figure(_rows([0.4, 0.6, 0.7, 0.7]), "acc", 0.5, "t")
     (ax,) = fig.axes

@@ -11,7 +11,8 @@ request, writes a JSON file and a score-vs-P plot. The layout: argv -> argparse
 (:mod:`sk_alrnn.cli._parser`) -> a frozen
 :class:`~sk_alrnn.cli._request.SweepRequest` (:mod:`sk_alrnn.cli._request`) ->
 the data (:mod:`sk_alrnn.cli._data`, tasks from :mod:`sk_alrnn._task_suite`)
-and the report, JSON and figure (:mod:`sk_alrnn.cli._output`). Those modules
+and the report and JSON (:mod:`sk_alrnn.cli._output`) and figure
+(:mod:`sk_alrnn.cli._figure`). Those modules
 raise ValueError with a one-line message naming the flag; :func:`main` alone
 turns it into the ``error:`` line and exit status 2.
 
@@ -34,7 +35,8 @@ from tqdm.auto import tqdm
 
 from sk_alrnn.cli._baselines import forecast_baselines, mae_per_horizon
 from sk_alrnn.cli._data import Data, load_data
-from sk_alrnn.cli._output import check_outputs, print_report, save_plot, write_json
+from sk_alrnn.cli._figure import save_plot
+from sk_alrnn.cli._output import check_outputs, print_report, write_json
 from sk_alrnn.cli._parser import build_parser
 from sk_alrnn.cli._request import SweepRequest, request_from_args
 from sk_alrnn.model_selection import (
