@@ -11,7 +11,6 @@ import copy
 import math
 import warnings
 from abc import ABCMeta, abstractmethod
-from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
@@ -21,11 +20,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from sk_alrnn._kernels.fpenv import flush_denormals
-from sk_alrnn._model import ALRNN, INITS
+from sk_alrnn._model import ALRNN
 from sk_alrnn._optim import make_adam
-from sk_alrnn._params import ACTIVATIONS, ALRNNParams
+from sk_alrnn._param_table import DTYPES as _DTYPES
+from sk_alrnn._param_table import SEQUENCE_PARAMS, constraints, fill_parameters
+from sk_alrnn._params import ALRNNParams
 from sk_alrnn._training import (
-    SCHEDULES,
     DivergenceError,
     History,
     SequenceData,
@@ -37,137 +37,16 @@ from sk_alrnn._training import (
     train,
 )
 from sk_alrnn._validation import (
-    Interval,
-    Options,
     Sequences,
-    StrOptions,
     check_is_fitted,
     check_sequences,
     check_targets,
 )
 from sk_alrnn._weights import check_sample_weight
 
-_DTYPES = {
-    "float32": (np.float32, torch.float32),
-    "float64": (np.float64, torch.float64),
-}
 _PREDICT_CHUNK = 4096  # sequences per forward pass at predict time
 # early_stopping="auto" holds out a validation split from this many sequences on.
 AUTO_VALIDATION_MIN = 100
-
-PARAMETERS_DOC = """n_hidden : int, default=32
-        M, the number of latent units.
-    n_nonlinear : int, default=4
-        P, how many of the M units are ReLU (the last P); the rest are linear.
-        ``0`` gives a linear RNN, ``n_hidden`` a fully piecewise-linear RNN.
-    activation : {"relu", "tanh", "gelu"}, default="relu"
-        The nonlinearity of the P units (the kind of nonlinearity, next to its
-        degree P). ``"relu"`` is the AL-RNN: piecewise linear, trained by the
-        fused kernels, and readable by :mod:`sk_alrnn.analysis`; ``"tanh"`` and
-        ``"gelu"`` train through an autograd loop over time (several times
-        slower) and have no linear regions to analyse.
-    init : {"memory", "sequence", "paper", "dsr", "multitask"} or ALRNNParams, \
-default="memory"
-        Initial weights. An :class:`~sk_alrnn.ALRNNParams` (from
-        ``get_alrnn_params()`` of a fitted model with the same ``n_hidden``,
-        ``n_nonlinear`` and ``activation``) starts from those weights, as
-        :func:`~sk_alrnn.model_selection.prune_nonlinearity` does. The named
-        schemes all draw A, W, h ~ N(0, 0.01^2), C, B ~ N(0, 0.1^2);
-        ``"sequence"`` (alias ``"paper"``) keeps that: the papers'
-        sequence-task initialisation (no memory at the start), whose fits sit
-        on long loss plateaus before they learn to remember (the papers add
-        manifold-attractor regularisation, ``mar_strength``, for that).
-        ``"memory"`` adds about 0.9 to W's diagonal (``min(0.9, 0.99 - 0.01
-        sqrt(M))``, so W starts contractive): every unit starts as a leaky
-        integrator that remembers about ten steps, and gradients reach early
-        inputs from the first epoch. ``"dsr"``: the dynamical-systems code's
-        normalised positive-definite self-couplings (about 0.3-0.7) and h = 0.
-        ``"multitask"``: the multi-task code's A ~ 0.9 + 0.1 N(0, 1) on the
-        nonlinear units, W ~ N(0, 0.01 / M), h = 0.
-    output : {"last", "sequence"}, default="last"
-        ``"last"``: one prediction per sequence, read out at its last valid step.
-        ``"sequence"``: one prediction per time step.
-    max_iter : int, default=200
-        Maximum number of epochs (passes over the training sequences). Faults
-        during fit keep the completed epochs: Ctrl-C warns and re-raises
-        ``KeyboardInterrupt``; a non-finite loss or gradient is caught before the
-        optimizer step and raises ``FloatingPointError`` (also a ``ValueError``)
-        naming the epoch and batch. The estimator then holds the weights of the
-        last completed epoch (the best validation weights with a validation
-        split), or is left as it was before the call when no epoch completed.
-    batch_size : int or "auto", default="auto"
-        Sequences per mini-batch (clipped to the number of sequences).
-        ``"auto"``: the training sequences / 16, clipped to [8, 32], so that
-        small data sets still get at least 16 gradient steps per epoch (a few
-        hundred sequences in batches of 32 give too few steps in ``max_iter``
-        epochs to learn a memory); 32 from 512 sequences on.
-    learning_rate_init : float, default=5e-3
-        Adam's initial learning rate.
-    learning_rate : {"cosine", "constant", "adaptive"}, default="cosine"
-        Learning-rate schedule over the ``max_iter`` epochs of a fit.
-        ``"cosine"`` decays it from ``learning_rate_init`` to 1 % of it along a
-        half cosine: large steps to leave plateaus early, small ones to settle
-        at the end. ``"constant"`` keeps it; ``"adaptive"`` halves it after
-        ``n_iter_no_change // 4`` epochs without improvement (at least 2), down
-        to 1 % of ``learning_rate_init``. ``partial_fit`` always uses the
-        constant rate.
-    alpha : float, default=0.0
-        L2 penalty ``0.5 * alpha * ||theta||^2 / batch_size`` on the weights A, W,
-        C and B, added to the mean loss of every batch (as in sklearn's MLP).
-    mar_strength : float, default=0.0
-        Manifold-attractor regularisation (the papers' MAR), added to the mean
-        loss of every batch: ``mar_strength * sum_i [(a_eff_i - 1)^2 +
-        sum_{j != i} W_ij^2 + h_i^2]`` over the first ``mar_units`` units, with
-        ``a_eff_i = W_ii`` on a linear unit and ``W_ii + A_i`` on a nonlinear
-        one. It pulls those units towards line attractors (self-coupling 1, no
-        input from other units, no bias): memories that do not decay. ``0``
-        (default) is off; the papers use 0.1 on most sequence tasks, 0.01 on
-        the multi-task suite, 1.0 on the addition problem.
-    mar_units : int or None, default=None
-        How many units MAR acts on: the first ones, so linear units before
-        nonlinear ones. None: ``n_hidden // 2``; clipped to ``n_hidden``.
-    clip_grad_norm : float or None, default=5.0
-        Maximum gradient norm per step; None disables clipping.
-    early_stopping : bool or "auto", default="auto"
-        Hold out the last ``validation_fraction`` of the sequences (a tail split,
-        safe for time-ordered samples), monitor their loss, stop when it stops
-        improving and restore the weights of its best epoch. ``"auto"``: on
-        from 100 training sequences (a smaller split is too noisy to choose
-        by), else the training loss is monitored and the last weights are kept.
-        Ignored by ``partial_fit``.
-    validation_fraction : float, default=0.1
-        Share of sequences held out when a validation split is used.
-    n_iter_no_change : int, np.inf or "auto", default="auto"
-        Epochs without an improvement of the monitored loss (validation loss
-        with a validation split, else training loss) by at least ``tol`` before
-        training stops. ``"auto"``: ``max(20, max_iter // 4)``, 50 epochs at the
-        default ``max_iter``: recurrent losses often stay flat for tens of
-        epochs before a gate or a memory is learnt, and a short patience stops
-        fits on such plateaus. ``np.inf`` always trains ``max_iter`` epochs.
-    tol : float, default=1e-4
-        Minimum improvement of the monitored loss that counts.
-    n_init : int, default=1
-        Number of initialisations, as in ``KMeans``: each trains from its own
-        seed (drawn from ``random_state``; the first one is the seed a single
-        fit uses, so ``n_init=1`` reproduces it exactly) and the fit with the
-        lowest monitored loss (best validation loss, else final training loss)
-        is kept. Restarts help when some initialisations stay on a plateau.
-        ``warm_start`` and ``partial_fit`` continue the kept model only.
-    warm_start : bool, default=False
-        Continue from the previous fit's weights, optimizer state and batch order:
-        on CPU, 5 epochs then 5 more equal 10 in one go, bitwise (with
-        ``learning_rate="constant"``; a schedule restarts with each call).
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights and batch order through a local ``torch.Generator``;
-        global seeds are never touched. An int gives bitwise-identical fits on CPU.
-    verbose : int, default=0
-        ``>= 1`` prints one line per epoch (loss, validation loss and score,
-        learning rate, seconds).
-    device : str, default="auto"
-        Torch device for training: ``"auto"`` (CUDA when available, else CPU),
-        ``"cpu"``, ``"cuda"`` or ``"cuda:1"``. The fitted module lives on the CPU.
-    dtype : {"float32", "float64"}, default="float32"
-        Floating point precision of weights and computation."""
 
 ATTRIBUTES_DOC = """module_ : torch.nn.Module
         The fitted network (on the CPU).
@@ -205,48 +84,18 @@ ATTRIBUTES_DOC = """module_ : torch.nn.Module
 
 
 def fill_doc(cls):
-    """Insert the shared parameter and attribute docs into a class docstring."""
-    cls.__doc__ = cls.__doc__.replace("{parameters}", PARAMETERS_DOC).replace(
-        "{attributes}", ATTRIBUTES_DOC
-    )
+    """Fill a class docstring: its parameters (``cls._param_table``), attributes."""
+    cls = fill_parameters(cls)
+    cls.__doc__ = cls.__doc__.replace("{attributes}", ATTRIBUTES_DOC)
     return cls
 
 
 class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
     """Common machinery of ALRNNRegressor and ALRNNClassifier (not for direct use)."""
 
-    _parameter_constraints: ClassVar[dict] = {
-        "n_hidden": [Interval(Integral, 1, None, closed="left")],
-        "n_nonlinear": [Interval(Integral, 0, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "init": [StrOptions(set(INITS)), ALRNNParams],
-        "output": [StrOptions({"last", "sequence"})],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "mar_strength": [Interval(Real, 0, None, closed="left")],
-        "mar_units": [Interval(Integral, 0, None, closed="left"), None],
-        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "learning_rate": [StrOptions(set(SCHEDULES))],
-        "early_stopping": ["boolean", StrOptions({"auto"})],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Real, {np.inf}),
-            StrOptions({"auto"}),
-        ],
-        "n_init": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "warm_start": ["boolean"],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "device": [str, torch.device],
-        "dtype": [StrOptions(set(_DTYPES))],
-    }
+    # the parameters (defaults, constraints, docs) from the one table
+    _param_table: ClassVar[dict] = SEQUENCE_PARAMS
+    _parameter_constraints: ClassVar[dict] = constraints(SEQUENCE_PARAMS)
 
     def __init__(
         self,

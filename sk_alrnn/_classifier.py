@@ -16,8 +16,8 @@ from sklearn.metrics import accuracy_score
 from torch.nn import functional as F
 
 from sk_alrnn._base import BaseALRNN, fill_doc
+from sk_alrnn._param_table import CLASSIFIER_PARAMS, constraints
 from sk_alrnn._validation import (
-    StrOptions,
     _fit_context,
     check_classification_targets,
     column_or_1d,
@@ -42,12 +42,6 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
     Parameters
     ----------
     {parameters}
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss, as in sklearn's linear models: a
-        dict ``{label: weight}`` (classes not named weigh 1), ``"balanced"``
-        (``n_samples / (n_classes * count)``, counted over the training
-        sequences, or valid steps with ``output="sequence"``, and weighted by
-        ``sample_weight``), or None (all 1). Multiplies ``sample_weight``.
 
     Attributes
     ----------
@@ -74,10 +68,8 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
     """
 
     _target_is_float = False
-    _parameter_constraints: ClassVar[dict] = {
-        **BaseALRNN._parameter_constraints,
-        "class_weight": [dict, StrOptions({"balanced"}), None],
-    }
+    _param_table: ClassVar[dict] = CLASSIFIER_PARAMS
+    _parameter_constraints: ClassVar[dict] = constraints(CLASSIFIER_PARAMS)
 
     def __init__(
         self,

@@ -15,10 +15,9 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from sk_alrnn._base import BaseALRNN
 from sk_alrnn._classifier import ALRNNClassifier
+from sk_alrnn._param_table import BASELINE_PARAMS, constraints, fill_parameters
 from sk_alrnn._regressor import ALRNNRegressor
-from sk_alrnn._validation import StrOptions
 
 _CELLS = {"gru": nn.GRU, "lstm": nn.LSTM, "tanh": nn.RNN}
 
@@ -79,21 +78,11 @@ class RNNModule(nn.Module):
         return self.readout(H[rows, lengths.to(H.device) - 1])  # (B, O)
 
 
-# AL-RNN parameters a GRU/LSTM has no use for
-_ALRNN_ONLY = ("n_nonlinear", "init", "activation", "mar_strength", "mar_units")
-
-
 class _BaselineMixin:
-    """Swap the AL-RNN for a PyTorch cell; drop ``n_nonlinear``."""
+    """Swap the AL-RNN for a PyTorch cell; drop the AL-RNN's own parameters."""
 
-    _parameter_constraints: ClassVar[dict] = {
-        **{
-            k: v
-            for k, v in BaseALRNN._parameter_constraints.items()
-            if k not in _ALRNN_ONLY
-        },
-        "cell": [StrOptions(set(_CELLS))],
-    }
+    _param_table: ClassVar[dict] = BASELINE_PARAMS
+    _parameter_constraints: ClassVar[dict] = constraints(BASELINE_PARAMS)
 
     def __init__(
         self,
@@ -165,11 +154,17 @@ class _BaselineMixin:
         )
 
 
+@fill_parameters
 class RNNRegressor(_BaselineMixin, ALRNNRegressor):
     """GRU / LSTM / tanh-RNN regressor with the AL-RNN estimators' API.
 
-    Parameters are those of :class:`~sk_alrnn.ALRNNRegressor` without
-    ``n_nonlinear``, plus ``cell`` ({"gru", "lstm", "tanh"}, default "gru").
+    Parameters are those of :class:`~sk_alrnn.ALRNNRegressor` without the
+    AL-RNN's own (``n_nonlinear``, ``activation``, ``init``, ``mar_strength``,
+    ``mar_units``), plus ``cell``.
+
+    Parameters
+    ----------
+    {parameters}
 
     Examples
     --------
@@ -182,11 +177,17 @@ class RNNRegressor(_BaselineMixin, ALRNNRegressor):
     """
 
 
+@fill_parameters
 class RNNClassifier(_BaselineMixin, ALRNNClassifier):
     """GRU / LSTM / tanh-RNN classifier with the AL-RNN estimators' API.
 
-    Parameters are those of :class:`~sk_alrnn.ALRNNClassifier` without
-    ``n_nonlinear``, plus ``cell`` ({"gru", "lstm", "tanh"}, default "gru").
+    Parameters are those of :class:`~sk_alrnn.ALRNNClassifier` without the
+    AL-RNN's own (``n_nonlinear``, ``activation``, ``init``, ``mar_strength``,
+    ``mar_units``, ``class_weight``), plus ``cell``.
+
+    Parameters
+    ----------
+    {parameters}
 
     Examples
     --------

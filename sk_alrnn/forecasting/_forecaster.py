@@ -16,11 +16,10 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import validate_data
 
-from sk_alrnn._base import _DTYPES, BaseALRNN
+from sk_alrnn._param_table import DTYPES as _DTYPES
+from sk_alrnn._param_table import constraints, fill_parameters
 from sk_alrnn._params import ALRNNParams
 from sk_alrnn._validation import (
-    Interval,
-    StrOptions,
     _fit_context,
     check_columns,
     check_finite,
@@ -29,13 +28,13 @@ from sk_alrnn._validation import (
 )
 from sk_alrnn.forecasting import _forecaster_train as _ft
 from sk_alrnn.forecasting._forecaster_fit import FitMixin, _as_frame
+from sk_alrnn.forecasting._forecaster_params import FORECASTER_PARAMS
 from sk_alrnn.forecasting._index import wrap_like
 
-# The sequence estimators' parameters that a single table has no use for.
 EXPLODED = 1e3  # a forecast this many training stds from the mean has diverged
-_SEQUENCE_ONLY = {"output", "init", "batch_size", "n_iter_no_change"}
 
 
+@fill_parameters
 class ALRNNForecaster(FitMixin, RegressorMixin, BaseEstimator):
     """Almost-linear RNN that forecasts the next rows of a table of time steps.
 
@@ -67,74 +66,7 @@ class ALRNNForecaster(FitMixin, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_hidden : int, default=32
-        M, the number of latent units.
-    n_nonlinear : int, default=4
-        P, how many of the M units are ReLU (the last P); ``0`` is a linear RNN.
-    window : int or "auto", default="auto"
-        L, the rows a forecast reads up to its origin. ``"auto"``: 50, at most a
-        third of the table's rows.
-    horizon : int, default=12
-        H, the free-running steps of the training loss (and of the calibrated
-        intervals). Forecasts may run longer; they are then untrained there.
-    targets : list of int or str, or None, default=None
-        With ``y=None``: the columns of X to forecast (positions, or names for a
-        DataFrame); None: all. The others are covariates.
-    init : {"ar", "memory", "paper"}, default="ar"
-        ``"ar"``: the autoregressive start above (``"memory"`` where no linear
-        unit is free for it, e.g. ``n_nonlinear=n_hidden``). ``"memory"`` and
-        ``"paper"``: the sequence estimators' random starts.
-    context : {"carry", "reset", "warmup"}, default="carry"
-        What precedes X in ``predict`` and ``score``: ``"carry"``, the end of the
-        training table (right when X directly follows it); ``"reset"``, nothing
-        (the first rows read shorter windows); ``"warmup"``, nothing, and the first
-        ``window_`` rows are NaN (``score`` skips them).
-    max_iter : int, default=200
-        Maximum number of epochs (passes over all training origins).
-    batch_size : int or "auto", default="auto"
-        Origins per mini-batch (clipped to the number of origins). ``"auto"``:
-        32, grown (up to 256) where ``max_iter`` epochs of batches of 32 would
-        take more than 20 000 gradient steps, so that they take about that
-        many: tables of up to about 3200 rows at the default ``max_iter``
-        train in batches of 32, a 5000-row table in batches of 50.
-    learning_rate_init : float, default=1e-3
-        Adam's learning rate (lower than the sequence estimators' 5e-3: training
-        refines a fitted start).
-    learning_rate : {"cosine", "constant", "adaptive"}, default="cosine"
-        Schedule over the epochs, as in the sequence estimators.
-    alpha : float, default=0.0
-        L2 penalty ``0.5 * alpha * ||theta||^2 / batch_size`` on A, W, C and B.
-    clip_grad_norm : float or None, default=5.0
-        Maximum gradient norm per step; None disables clipping.
-    early_stopping : bool or "auto", default="auto"
-        Hold out the last ``validation_fraction`` of the rows: their origins
-        monitor training and calibrate the intervals. ``"auto"``: when they give
-        at least 5 origins and 10 remain for training.
-    validation_fraction : float, default=0.15
-        Share of the rows held out.
-    n_iter_no_change : int or "auto", default="auto"
-        Epochs without an improvement of ``tol`` in the monitored loss before
-        training stops; ``"auto"`` = ``max(20, max_iter // 4)``.
-    tol : float, default=1e-5
-        Minimum improvement that counts.
-    n_init : int, default=1
-        Initialisations, as in the sequence estimators: each trains from its own
-        seed (drawn from ``random_state``; ``n_init=1`` is the single fit) and
-        the one with the lowest validation loss (training loss without
-        validation) is kept. With ``init="ar"`` they differ in the nonlinear
-        units and the batch order.
-    warm_start : bool, default=False
-        Continue from the fitted weights, scaling, optimizer and shuffling state
-        (no new start) when fitted on a table of the same width.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights and the origin order through a local
-        ``torch.Generator``; global seeds are never touched.
-    verbose : int, default=0
-        ``>= 1`` prints one line per epoch.
-    device : str, default="auto"
-        Torch device for training. The fitted module lives on the CPU.
-    dtype : {"float32", "float64"}, default="float32"
-        Floating point precision of weights and computation.
+    {parameters}
 
     Attributes
     ----------
@@ -193,27 +125,9 @@ class ALRNNForecaster(FitMixin, RegressorMixin, BaseEstimator):
     (50, 2)
     """
 
-    _parameter_constraints: ClassVar[dict] = {
-        **{
-            k: v
-            for k, v in BaseALRNN._parameter_constraints.items()
-            if k not in _SEQUENCE_ONLY
-        },
-        "window": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "horizon": [Interval(Integral, 1, None, closed="left")],
-        "targets": [list, tuple, np.ndarray, None],
-        "init": [StrOptions({"ar", "memory", "paper"})],
-        "context": [StrOptions({"carry", "reset", "warmup"})],
-        "batch_size": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-        "n_iter_no_change": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-        "tol": [Interval(Real, 0, None, closed="left")],
-    }
+    # the parameters (defaults, constraints, docs) from the one table
+    _param_table: ClassVar[dict] = FORECASTER_PARAMS
+    _parameter_constraints: ClassVar[dict] = constraints(FORECASTER_PARAMS)
 
     def __init__(
         self,

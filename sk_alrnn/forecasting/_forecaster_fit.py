@@ -17,8 +17,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
-from sk_alrnn._base import _DTYPES, _adam
+from sk_alrnn._base import _adam
 from sk_alrnn._model import ALRNN
+from sk_alrnn._param_table import DTYPES as _DTYPES
 from sk_alrnn._training import (
     DivergenceError,
     History,
