@@ -167,3 +167,27 @@ def test_bench_fit_vs_rnn_quick(tmp_path):
         assert all(s > 0 for s in seconds.values())
         assert row["ratios"]["rnn"] == pytest.approx(seconds["ours"] / seconds["rnn"])
     assert "ours/rnn+ftz" in stdout and "CPU:" in stdout
+
+
+@pytest.mark.slow
+def test_bench_multitask_small_run(tmp_path):
+    out = tmp_path / "multitask.json"
+    args = ["--quick", "--p-values", "0,4", "--seeds", "0", "--n-train", "330"]
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_multitask.py"), *args,
+         "--n-test", "110", "--max-iter", "3", "--out", str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=TIME_LIMIT_S,
+        check=False, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["benchmark"] == "bench_multitask"
+    assert [row["n_nonlinear"] for row in doc["summary"]] == [0, 4]
+    linear, sparse = doc["summary"]
+    assert linear["n_regions_mean"] == 1.0 and linear["shared_fraction_mean"] == 1.0
+    assert 1 <= sparse["n_regions_mean"] <= 2**4
+    for row in doc["results"]:
+        assert 0.0 <= row["accuracy"] <= 1.0
+        assert 0.0 <= row["shared_fraction"] <= 1.0
+        assert len(row["accuracy_per_task"]) == 11
+    assert "accuracy" in result.stdout and "shared regions" in result.stdout
