@@ -7,14 +7,13 @@ demands 1e-7). Float32 predictions on subsets are tested to a float32 tolerance
 below, and so is the part of check_classifiers_train that does apply.
 """
 
-import inspect
-
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import shuffle
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn_compat import STRICT
 
 from sk_alrnn import ALRNNClassifier, ALRNNRegressor
 from sk_alrnn.baselines import RNNClassifier, RNNRegressor
@@ -25,14 +24,6 @@ from sk_alrnn.forecasting import (
     SeasonalNaiveForecaster,
 )
 from sk_alrnn.model_selection import ReferenceClassifier, ReferenceRegressor
-
-# Expected failures must fail (strict) where scikit-learn can say so (>= 1.7);
-# the runtime floor 1.6 runs them as plain xfails.
-STRICT = (
-    {"xfail_strict": True}
-    if "xfail_strict" in inspect.signature(parametrize_with_checks).parameters
-    else {}
-)
 
 # The default training (max_iter, schedule, stopping rule) on a small network,
 # with a larger step: check_regressors_train's data (200 "sequences" of 10 steps

@@ -7,6 +7,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn_compat import STRICT
 
 from sk_alrnn import ALRNNRegressor
 from sk_alrnn.preprocessing import SequenceScaler
@@ -33,7 +34,7 @@ EXPECTED_FAILED_CHECKS = {
 @parametrize_with_checks(
     [SequenceScaler(), SequenceScaler(with_mean=False, with_std=False)],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
-    xfail_strict=True,
+    **STRICT,
 )
 def test_sklearn_compatible_transformer(estimator, check):
     check(estimator)
