@@ -24,6 +24,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 
+from sk_alrnn._layout import n_linear
 from sk_alrnn._params import ALRNNParams
 from sk_alrnn._validation import Interval, validate_params
 from sk_alrnn.analysis import as_params, nonlinearity_usage
@@ -141,19 +142,19 @@ def _linearized(params: ALRNNParams, units, on) -> ALRNNParams:
     on or off, the result computes the same states and outputs.
     """
     m, p = params.n_hidden, params.n_nonlinear
-    n_linear = m - p  # never slice with -P
+    first_relu = n_linear(m, p)  # the ReLU units are first_relu..M-1
     A, W = params.A.copy(), params.W.copy()
     for unit, is_on in zip(units, on, strict=True):
-        i = n_linear + unit
+        i = first_relu + unit
         if is_on:
             W[i, i] += A[i]
         else:
             W[:, i] = 0.0
             W[i, i] = A[i]
         A[i] = 0.0
-    moved = [n_linear + u for u in units]
-    kept = [n_linear + u for u in range(p) if u not in set(units)]
-    order = np.array(list(range(n_linear)) + moved + kept)  # (M,) new -> old unit
+    moved = [first_relu + u for u in units]
+    kept = [first_relu + u for u in range(p) if u not in set(units)]
+    order = np.array(list(range(first_relu)) + moved + kept)  # (M,) new -> old unit
     return ALRNNParams(
         A=A[order],
         W=W[np.ix_(order, order)],
