@@ -223,3 +223,17 @@ def test_nothing_to_prune_with_p_zero():
         result = prune_nonlinearity(est, X, y, random_state=0)
     assert result.n_nonlinear == 0 and len(result.history) == 1
     assert result.stop_reason == "no ReLU unit left"
+
+
+def test_a_refused_batch_of_quiet_units_is_halved_not_retried():
+    # threshold=0.49 counts most units as quiet: the first pruning fit tries them
+    # all at once, which |sum x| refuses; the next must try fewer units (before
+    # the fix, the quiet count reset the halved batch and the same fit repeated).
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 6, 2))
+    y = np.abs(X.sum(axis=(1, 2)))
+    est = ALRNNRegressor(n_hidden=6, n_nonlinear=4, max_iter=30, random_state=0)
+    result = prune_nonlinearity(est, X, y, threshold=0.49, max_rounds=4, random_state=0)
+    tried = [len(step["units"]) for step in result.history[1:]]
+    assert tried[0] >= 2 and not result.history[1]["accepted"]
+    assert len(tried) > 1 and tried[1] < tried[0]

@@ -25,6 +25,7 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 
 from sk_alrnn._layout import n_linear
+from sk_alrnn._pandas import _require_pandas
 from sk_alrnn._params import ALRNNParams
 from sk_alrnn._validation import Interval, validate_params
 from sk_alrnn.analysis import as_params, nonlinearity_usage
@@ -94,13 +95,7 @@ class PruningResult:
 
     def to_frame(self):
         """The history as a pandas DataFrame (one row per fit)."""
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - pandas comes with the tests
-            raise ImportError(
-                "PruningResult.to_frame needs pandas: pip install pandas."
-            ) from exc
-        return pd.DataFrame(self.history)
+        return _require_pandas("PruningResult").DataFrame(self.history)
 
 
 def _final_step(estimator):
@@ -312,10 +307,12 @@ def prune_nonlinearity(
         tuning[f"{prefix}max_iter"] = max_iter
     budget = np.inf if max_rounds is None else max_rounds
     stop = "no ReLU unit left" if p0 == 0 else ""
-    size = 0  # units to turn linear in the next fit (0: the non-switching ones)
+    size, ranked = 0, None  # units to turn linear next; best's units, ranked
     while not stop:
-        ranked, on, n_quiet = _ranked(best, X_fit, threshold)
-        size = min(max(size, n_quiet, 1), len(ranked))
+        if ranked is None:  # a new model: rank its units, its quiet ones go first
+            ranked, on, n_quiet = _ranked(best, X_fit, threshold)
+            size = max(size, n_quiet, 1)
+        size = min(size, len(ranked))
         if len(history) - 1 >= budget:  # fits after the first one
             stop = f"max_rounds={max_rounds} reached"
             break
@@ -337,6 +334,7 @@ def prune_nonlinearity(
             pruned.extend(named)
             origin = [o for i, o in enumerate(origin) if i not in set(units)]
             size *= 2  # it went: try twice as many next
+            ranked = None
             if not origin:
                 stop = "no ReLU unit left"
         elif size > 1:
