@@ -17,13 +17,22 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 
+from sk_alrnn._fit_data import drop_unweighted, tail_split, to_device
+from sk_alrnn._fitting import (
+    Run,
+    best_run,
+    finish,
+    guarded_fit,
+    seeded_generators,
+    train_runs,
+    warn_max_iter,
+)
 from sk_alrnn._kernels.fpenv import flush_denormals
 from sk_alrnn._model import ALRNN
 from sk_alrnn._optim import make_adam
 from sk_alrnn._param_table import DTYPES as _DTYPES
-from sk_alrnn._param_table import SEQUENCE_PARAMS, constraints, fill_parameters
+from sk_alrnn._param_table import SEQUENCE_PARAMS, constraints
 from sk_alrnn._params import ALRNNParams
 from sk_alrnn._training import (
     DivergenceError,
@@ -47,47 +56,6 @@ from sk_alrnn._weights import check_sample_weight
 _PREDICT_CHUNK = 4096  # sequences per forward pass at predict time
 # early_stopping="auto" holds out a validation split from this many sequences on.
 AUTO_VALIDATION_MIN = 100
-
-ATTRIBUTES_DOC = """module_ : torch.nn.Module
-        The fitted network (on the CPU).
-    loss_curve_ : list of float
-        Mean training loss per epoch, over all fits of a warm start or
-        ``partial_fit`` sequence.
-    n_iter_ : int
-        Epochs trained in total.
-    best_loss_ : float
-        Lowest training loss seen.
-    stop_reason_ : str
-        Why the last fit ended: ``"converged"`` (the monitored loss stopped
-        improving), ``"plateau"`` (it stopped improving while still within 10 %
-        of a constant prediction's loss: the model learnt almost nothing, and
-        fit warned), ``"max_iter"`` (the epoch budget ran out while the loss was
-        still improving; fit warned), ``"interrupted"``, ``"diverged"`` or
-        ``"partial_fit"``.
-    validation_scores_ : list of float or None
-        Validation score (R^2 or accuracy) per epoch with a validation split,
-        else None.
-    validation_loss_curve_ : list of float or None
-        Validation loss per epoch with a validation split, else None.
-    best_validation_score_ : float or None
-        Validation score of the kept epoch (the one with the lowest validation
-        loss) with a validation split, else None.
-    init_losses_ : list of float
-        Monitored loss of each of the ``n_init`` initialisations (the kept one
-        is the lowest).
-    n_features_in_ : int
-        Features per time step (K), not columns of a 2D X.
-    feature_names_in_ : ndarray of shape (n_timesteps,)
-        Column names (time steps) of a DataFrame X; set only then. A DataFrame
-        passed later must have the same columns: pass a numpy array to predict
-        sequences of another length."""
-
-
-def fill_doc(cls):
-    """Fill a class docstring: its parameters (``cls._param_table``), attributes."""
-    cls = fill_parameters(cls)
-    cls.__doc__ = cls.__doc__.replace("{attributes}", ATTRIBUTES_DOC)
-    return cls
 
 
 class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
@@ -189,47 +157,78 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
     def _fit(self, X, y, *, incremental: bool, classes=None, sample_weight=None):
         """Fit, keeping the estimator consistent whatever goes wrong.
 
-        An error before or without a completed epoch (bad input, divergence in the
-        first epoch, Ctrl-C during validation) leaves the estimator as it was
-        before the call. A fault after at least one completed epoch (divergence,
-        KeyboardInterrupt) is raised after the completed epochs were kept: see
-        :meth:`_fit_unsafe`.
+        The fault policy is :mod:`sk_alrnn._fitting`'s (the README's "Faults
+        during fit"): a fault after completed epochs keeps them and is raised
+        afterwards; an error before or without one leaves the estimator as it
+        was before the call.
         """
-        before = dict(self.__dict__)
-        try:
-            fault = self._fit_unsafe(
-                X, y, incremental=incremental, classes=classes, weights=sample_weight
-            )
-        except BaseException:
-            # Nothing half-fitted: a failed fit leaves the estimator as it was.
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
-        if fault is not None:
-            raise fault
-        return self
+        return guarded_fit(
+            self,
+            self._fit_unsafe,
+            X,
+            y,
+            incremental=incremental,
+            classes=classes,
+            weights=sample_weight,
+        )
 
     def _fit_unsafe(self, X, y, *, incremental, classes, weights=None):
-        """Validate, train and store the result; return the fault that ended training.
-
-        Faults policy (the README's "Faults during fit"):
-
-        - ``KeyboardInterrupt``: the epochs completed so far are kept (weights at
-          the end of the last one, or the best validation weights with a
-          validation split), the estimator is fitted, a UserWarning says so and
-          the interrupt is re-raised (a grid search stops). With ``n_init > 1``
-          the best of the initialisations trained so far is kept.
-        - divergence (non-finite loss, gradient, weights or outputs): detected before
-          the optimizer step; the epochs completed before it are kept in the same
-          way and a ``DivergenceError`` (a ``FloatingPointError`` and a
-          ``ValueError``) naming the epoch and batch is raised.
-        - with no completed epoch, either fault leaves the estimator as it was
-          before the call (unfitted for a first fit, the previous model for
-          ``warm_start``/``partial_fit``).
-        """
+        """Validate, train and store the result; return the fault that ended it."""
         name = type(self).__name__
         fitted = hasattr(self, "module_")
         first_pass = not fitted or not (self.warm_start or incremental)
+        data, validation, n_features, n_outputs = self._fit_data(
+            X, y, first_pass, incremental, classes, weights
+        )
+        config = self._train_config(name, incremental, data, validation)
+        torch_dtype = _DTYPES[self.dtype][1]
+
+        def train_one(generator) -> Run:
+            if first_pass:
+                module = self._make_module(
+                    n_features, n_outputs, generator, torch_dtype
+                )
+            else:
+                module = copy.deepcopy(self.module_)  # the old model survives
+            module.to(data.X.device)
+            optimizer = _adam(module, self.learning_rate_init)
+            if not first_pass:
+                optimizer.load_state_dict(self._optimizer_state)
+                for group in optimizer.param_groups:
+                    group["lr"] = self.learning_rate_init
+            try:
+                history = train(
+                    module, optimizer, data, config, self._loss, generator,
+                    validation=validation, eval_fn=self._evaluate,
+                )  # fmt: skip
+            except DivergenceError as exc:  # keep what completed, raise it below
+                history = exc.history
+            completed = bool(history.loss_curve)
+            monitored = _kept_loss(history) if completed else math.inf
+            return Run(history, module, optimizer, generator, monitored, completed)
+
+        state = None if first_pass else self._generator_state
+        runs = train_runs(
+            seeded_generators(self.random_state, self.n_init, state), train_one
+        )
+        best = best_run(runs, name)
+        self._store(best, runs, first_pass, incremental, validation is not None)
+        fault = finish(
+            runs, best, name, n_iter=self.n_iter_, n_init=self.n_init,
+            kept="the weights of the last completed epoch (the best validation "
+            "weights with a validation split)",
+        )  # fmt: skip
+        if isinstance(fault, KeyboardInterrupt):
+            self.stop_reason_ = "interrupted"
+        elif isinstance(fault, FloatingPointError):
+            self.stop_reason_ = "diverged"
+        elif not incremental:
+            self._warn_stop(best.history, validation is not None, name)
+        return fault
+
+    def _fit_data(self, X, y, first_pass, incremental, classes, weights):
+        """Validated training (and validation) data, n_features and n_outputs."""
+        name = type(self).__name__
         self._check_hyperparameters(name)
         if y is None:
             raise ValueError(
@@ -244,126 +243,43 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             y, seqs, sequence=sequence, name=name, dtype=self._target_dtype
         )
         weight = check_sample_weight(weights, seqs, sequence=sequence, name=name)
-        seqs, y, weight = _drop_unweighted(seqs, y, weight)
+        seqs, y, weight = drop_unweighted(seqs, y, weight)
         targets, n_outputs = self._encode_targets(y, seqs, first_pass, classes, weight)
         weight = self._loss_weights(targets, seqs, weight)
         device = resolve_device(self.device)
         y_dtype = torch_dtype if self._target_is_float else torch.int64
-        data = _to_device(seqs, targets, device, torch_dtype, y_dtype, weight)
+        data = to_device(seqs, targets, device, torch_dtype, y_dtype, weight)
         validation = None
         if not incremental and self._holds_out_validation(len(data)):
-            data, validation = _tail_split(data, self.validation_fraction, name)
-        config = self._train_config(name, incremental, data, validation)
+            data, validation = tail_split(data, self.validation_fraction, name)
+        return data, validation, seqs.X.shape[2], n_outputs
 
-        runs = []  # (history, module, optimizer, generator) per initialisation
-        for generator in self._generators(first_pass):
-            if first_pass:
-                module = self._make_module(
-                    seqs.X.shape[2], n_outputs, generator, torch_dtype
-                )
-            else:
-                module = copy.deepcopy(self.module_)  # the old model survives
-            module.to(device)
-            optimizer = _adam(module, self.learning_rate_init)
-            if not first_pass:
-                optimizer.load_state_dict(self._optimizer_state)
-                for group in optimizer.param_groups:
-                    group["lr"] = self.learning_rate_init
-            try:
-                history = train(
-                    module,
-                    optimizer,
-                    data,
-                    config,
-                    self._loss,
-                    generator,
-                    validation=validation,
-                    eval_fn=self._evaluate,
-                )
-            except DivergenceError as exc:  # keep what completed, raise it below
-                history = exc.history
-            runs.append((history, module, optimizer, generator))
-            if history.fault is not None:
-                break  # no further initialisations after a fault
-        return self._keep_best(runs, first_pass, incremental, validation, name)
-
-    def _keep_best(self, runs, first_pass, incremental, validation, name):
-        """Store the best run (lowest kept loss); return the fault to raise, if any."""
-        fault = runs[-1][0].fault
-        done = [run for run in runs if run[0].loss_curve]
-        if not done:
-            if isinstance(fault, KeyboardInterrupt):
-                warnings.warn(
-                    f"{name}: training interrupted by the user before the first "
-                    "epoch completed; the estimator is left as it was before this "
-                    "call.",
-                    UserWarning,
-                    stacklevel=4,
-                )
-            raise fault  # _fit restores the estimator as it was
-        history, module, optimizer, generator = min(
-            done, key=lambda run: _kept_loss(run[0])
-        )
-        module.cpu()
-        self.module_ = module
-        self._optimizer_state = copy_state(optimizer.state_dict(), "cpu")
-        self._generator_state = generator.get_state()  # uint8 tensor, for resuming
+    def _store(self, run: Run, runs, first_pass, incremental, validated) -> None:
+        """Fitted attributes from the kept run."""
+        history = run.history
+        run.module.cpu()
+        self.module_ = run.module
+        self._optimizer_state = copy_state(run.optimizer.state_dict(), "cpu")
+        self._generator_state = run.generator.get_state()  # uint8, for resuming
         self._fit_signature = self._signature()
         if first_pass:
-            self.init_losses_ = [_kept_loss(run[0]) for run in done]
+            self.init_losses_ = [r.monitored for r in runs if r.completed]
         old_curve = [] if first_pass else self.loss_curve_
         self.loss_curve_ = old_curve + history.loss_curve
         self.n_iter_ = len(self.loss_curve_)
         self.best_loss_ = min(self.loss_curve_, default=math.inf)
         self.stop_reason_ = "partial_fit" if incremental else history.stop_reason
-        if validation is not None:
-            self.validation_scores_ = history.validation_scores
-            self.validation_loss_curve_ = history.validation_losses
-            self.best_validation_score_ = history.best_validation_score
-        else:
-            self.validation_scores_ = None
-            self.validation_loss_curve_ = None
-            self.best_validation_score_ = None
-        n_done = len(runs[-1][0].loss_curve)
-        if isinstance(fault, KeyboardInterrupt):
-            self.stop_reason_ = "interrupted"
-            warnings.warn(
-                f"{name}: training interrupted by the user after {n_done} epochs"
-                + (
-                    f" of initialisation {len(runs)}/{self.n_init}"
-                    if len(runs) > 1
-                    else ""
-                )
-                + "; the estimator is fitted with the weights of the last completed "
-                "epoch (the best validation weights with a validation split"
-                + (", and the best initialisation" if len(runs) > 1 else "")
-                + "). fit(...) with warm_start=True resumes.",
-                UserWarning,
-                stacklevel=4,
-            )
-            return fault
-        if isinstance(fault, FloatingPointError):
-            self.stop_reason_ = "diverged"
-            fault.args = (
-                f"{fault} {name} keeps the {len(history.loss_curve)} epochs "
-                f"completed before it (n_iter_={self.n_iter_}).",
-            )
-            return fault
-        if not incremental:
-            self._warn_stop(history, validation is not None, name)
-        return None
+        self.validation_scores_ = history.validation_scores if validated else None
+        self.validation_loss_curve_ = history.validation_losses if validated else None
+        self.best_validation_score_ = (
+            history.best_validation_score if validated else None
+        )
 
     def _warn_stop(self, history: History, validated: bool, name: str) -> None:
         """ConvergenceWarning: stopped while still improving, or learnt nothing."""
         what = "validation loss" if validated else "training loss"
         if history.stop_reason == "max_iter":
-            warnings.warn(
-                f"{name}: reached max_iter={self.max_iter} epochs while the {what} "
-                f"was still improving by more than tol={self.tol}. Raise max_iter "
-                "(or learning_rate_init).",
-                ConvergenceWarning,
-                stacklevel=5,
-            )
+            warn_max_iter(name, self.max_iter, self.tol, what)
         elif history.stop_reason == "plateau":
             warnings.warn(
                 f"{name}: stopped after {len(history.loss_curve)} epochs with a best "
@@ -431,22 +347,6 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             loss = float(type(self)._loss(self, out, y, mask, weight))
         return loss, self._validation_score(out, y, mask, weight)
 
-    def _generators(self, first_pass: bool):
-        """One seeded torch.Generator per initialisation (the stored one to resume).
-
-        The first seed is the one a single fit has always drawn from
-        ``random_state``, so ``n_init=1`` reproduces it bitwise.
-        """
-        if not first_pass:
-            generator = torch.Generator()
-            generator.set_state(self._generator_state)  # the batch order goes on
-            yield generator
-            return
-        rng = check_random_state(self.random_state)
-        for _ in range(self.n_init):
-            seed = int(rng.randint(np.iinfo(np.int32).max))
-            yield torch.Generator().manual_seed(seed)
-
     def _check_hyperparameters(self, name):
         """Cross-parameter checks that ``_parameter_constraints`` cannot express."""
         if self.n_nonlinear > self.n_hidden:
@@ -474,21 +374,8 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
             activation=self.activation,
         )
         if start is not None:
-            _check_start(start, module, type(self).__name__)
             scale, offset = self._readout_affine(n_outputs)
-            n_linear = self.n_hidden - self.n_nonlinear  # never slice with -P
-            with torch.no_grad():
-                for name, value in (
-                    ("a", start.A[n_linear:]),
-                    ("W", start.W),
-                    ("C", start.C),
-                    ("h", start.h),
-                    ("B", start.B / scale[:, None]),  # (O, M)
-                    ("b", (start.b - offset) / scale),  # (O,)
-                ):
-                    getattr(module, name).copy_(
-                        torch.tensor(np.array(value), dtype=dtype)
-                    )
+            module.load_params(start, scale, offset, type(self).__name__)
         return module
 
     def _signature(self):
@@ -583,29 +470,6 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         )
 
 
-def _check_start(start: ALRNNParams, module: ALRNN, name: str) -> None:
-    """ValueError unless the starting weights ``init`` fit the network to train."""
-    wanted = {
-        "n_hidden": module.n_hidden,
-        "n_nonlinear": module.n_nonlinear,
-        "n_features": module.n_features,
-        "n_outputs": module.n_outputs,
-        "activation": module.activation,
-    }
-    given = {key: getattr(start, key) for key in wanted}
-    wrong = {
-        key: (given[key], want) for key, want in wanted.items() if given[key] != want
-    }
-    if wrong:
-        shown = ", ".join(f"{k}={g!r} (needs {w!r})" for k, (g, w) in wrong.items())
-        raise ValueError(
-            f"{name}: init is an ALRNNParams that does not fit this model and "
-            f"data: {shown}. Pass weights of a model with the same n_hidden, "
-            "n_nonlinear and activation, fitted on data with as many features and "
-            "outputs, or use a named init such as 'memory'."
-        )
-
-
 def _kept_loss(history: History) -> float:
     """Monitored loss of the weights a run keeps: best validation, else last epoch."""
     if history.validation_losses:
@@ -616,51 +480,3 @@ def _kept_loss(history: History) -> float:
 def _adam(module, lr):
     """Adam on torch's fused kernel (see ``_optim``: no torch._dynamo import)."""
     return make_adam(module, lr)
-
-
-def _drop_unweighted(seqs: Sequences, y, weight):
-    """Leave out the sequences of weight 0; no weights when the rest weigh the same.
-
-    So a weight of 0 is the same fit as leaving the sequence out, and uniform
-    weights the same fit as none, bitwise.
-    """
-    if weight is None:
-        return seqs, y, None
-    kept = weight.reshape(len(weight), -1).sum(axis=1) > 0  # (N,)
-    if not kept.all():
-        n_steps = int(seqs.lengths[kept].max())  # padding of the dropped ones too
-        seqs = Sequences(seqs.X[kept, :n_steps], seqs.lengths[kept], seqs.ragged)
-        y = y[kept, :n_steps] if weight.ndim == 2 else y[kept]
-        weight = weight[kept, :n_steps] if weight.ndim == 2 else weight[kept]
-    valid = weight[seqs.mask] if weight.ndim == 2 else weight
-    if np.all(valid == valid[0]):
-        weight = None
-    return seqs, y, weight
-
-
-def _to_device(
-    seqs: Sequences, targets, device, x_dtype, y_dtype, weight=None
-) -> SequenceData:
-    uniform = bool(np.all(seqs.lengths == seqs.X.shape[1]))
-    lengths = None if uniform else torch.tensor(seqs.lengths)
-    return SequenceData(
-        X=torch.tensor(seqs.X, dtype=x_dtype, device=device),
-        lengths=None if uniform else lengths.to(device),
-        y=torch.tensor(targets, dtype=y_dtype, device=device),
-        lengths_cpu=lengths,
-        weight=None
-        if weight is None
-        else torch.tensor(weight, dtype=x_dtype, device=device),
-    )
-
-
-def _tail_split(data: SequenceData, fraction: float, name: str):
-    n = len(data)
-    n_val = math.ceil(fraction * n)
-    if n - n_val < 1:
-        raise ValueError(
-            f"{name}: early_stopping with validation_fraction={fraction} leaves no "
-            f"training sequences out of {n}. Lower validation_fraction or pass more "
-            "data."
-        )
-    return data.rows(slice(0, n - n_val)), data.rows(slice(n - n_val, n))

@@ -15,8 +15,8 @@ from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from torch.nn import functional as F
 
-from sk_alrnn._base import BaseALRNN, fill_doc
-from sk_alrnn._param_table import CLASSIFIER_PARAMS, constraints
+from sk_alrnn._base import BaseALRNN
+from sk_alrnn._param_table import CLASSIFIER_PARAMS, constraints, fill_doc
 from sk_alrnn._validation import (
     _fit_context,
     check_classification_targets,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -151,6 +152,26 @@ class ALRNN(nn.Module):
                 self.a.normal_(0.9, 0.1, generator=generator)
                 self.W.normal_(0.0, 0.1 / math.sqrt(n_hidden), generator=generator)
 
+    def load_params(self, start, scale, offset, name: str) -> None:
+        """Copy the weights of an :class:`ALRNNParams` ``start`` into the network.
+
+        Its readout is mapped to the network's output units: ``B / scale``,
+        ``(b - offset) / scale`` (``scale``, ``offset`` of shape (O,)). Raises
+        ValueError, naming what differs, unless the sizes and activation match.
+        """
+        _check_start(start, self, name)
+        with torch.no_grad():
+            for key, value in (
+                ("a", start.A[n_linear(self.n_hidden, self.n_nonlinear) :]),
+                ("W", start.W),
+                ("C", start.C),
+                ("h", start.h),
+                ("B", start.B / scale[:, None]),  # (O, M)
+                ("b", (start.b - offset) / scale),  # (O,)
+            ):
+                value = torch.tensor(np.array(value), dtype=self.W.dtype)  # a copy
+                getattr(self, key).copy_(value)
+
     def mar_penalty(self, n_units: int) -> Tensor:
         """Manifold-attractor regularisation of the first ``n_units`` units.
 
@@ -259,3 +280,26 @@ class ALRNN(nn.Module):
             return Z @ self.B.T + self.b  # (B, T, O)
         z_last = self.latents(X, lengths, z0, last=True)  # (B, M)
         return z_last @ self.B.T + self.b  # (B, O)
+
+
+def _check_start(start, module: ALRNN, name: str) -> None:
+    """ValueError unless the starting weights ``init`` fit the network to train."""
+    wanted = {
+        "n_hidden": module.n_hidden,
+        "n_nonlinear": module.n_nonlinear,
+        "n_features": module.n_features,
+        "n_outputs": module.n_outputs,
+        "activation": module.activation,
+    }
+    given = {key: getattr(start, key) for key in wanted}
+    wrong = {
+        key: (given[key], want) for key, want in wanted.items() if given[key] != want
+    }
+    if wrong:
+        shown = ", ".join(f"{k}={g!r} (needs {w!r})" for k, (g, w) in wrong.items())
+        raise ValueError(
+            f"{name}: init is an ALRNNParams that does not fit this model and "
+            f"data: {shown}. Pass weights of a model with the same n_hidden, "
+            "n_nonlinear and activation, fitted on data with as many features and "
+            "outputs, or use a named init such as 'memory'."
+        )

@@ -357,3 +357,48 @@ def documented_parameters(doc: str) -> list[str]:
     if match is None:
         return []
     return re.findall(r"^    (\w+) : ", match.group(1), re.M)
+
+
+ATTRIBUTES_DOC = """module_ : torch.nn.Module
+        The fitted network (on the CPU).
+    loss_curve_ : list of float
+        Mean training loss per epoch, over all fits of a warm start or
+        ``partial_fit`` sequence.
+    n_iter_ : int
+        Epochs trained in total.
+    best_loss_ : float
+        Lowest training loss seen.
+    stop_reason_ : str
+        Why the last fit ended: ``"converged"`` (the monitored loss stopped
+        improving), ``"plateau"`` (it stopped improving while still within 10 %
+        of a constant prediction's loss: the model learnt almost nothing, and
+        fit warned), ``"max_iter"`` (the epoch budget ran out while the loss was
+        still improving; fit warned), ``"interrupted"``, ``"diverged"`` or
+        ``"partial_fit"``.
+    validation_scores_ : list of float or None
+        Validation score (R^2 or accuracy) per epoch with a validation split,
+        else None.
+    validation_loss_curve_ : list of float or None
+        Validation loss per epoch with a validation split, else None.
+    best_validation_score_ : float or None
+        Validation score of the kept epoch (the one with the lowest validation
+        loss) with a validation split, else None.
+    init_losses_ : list of float
+        Monitored loss of each of the ``n_init`` initialisations (the kept one
+        is the lowest).
+    n_features_in_ : int
+        Features per time step (K), not columns of a 2D X.
+    feature_names_in_ : ndarray of shape (n_timesteps,)
+        Column names (time steps) of a DataFrame X; set only then. A DataFrame
+        passed later must have the same columns: pass a numpy array to predict
+        sequences of another length."""
+
+
+def fill_doc(cls):
+    """Fill a class docstring: its parameters (``cls._param_table``), attributes.
+
+    For the sequence estimators, whose fitted attributes are ATTRIBUTES_DOC.
+    """
+    cls = fill_parameters(cls)
+    cls.__doc__ = cls.__doc__.replace("{attributes}", ATTRIBUTES_DOC)
+    return cls

@@ -10,7 +10,8 @@ import torch
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
-from sk_alrnn._base import BaseALRNN, fill_doc
+from sk_alrnn._base import BaseALRNN
+from sk_alrnn._param_table import fill_doc
 from sk_alrnn._validation import _fit_context
 
 

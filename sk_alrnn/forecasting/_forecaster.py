@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import validate_data
 
+from sk_alrnn._fitting import guarded_fit
 from sk_alrnn._param_table import DTYPES as _DTYPES
 from sk_alrnn._param_table import constraints, fill_parameters
 from sk_alrnn._params import ALRNNParams
@@ -253,16 +254,7 @@ class ALRNNForecaster(FitMixin, RegressorMixin, BaseEstimator):
         return self._guarded_fit(X, y, incremental=True)
 
     def _guarded_fit(self, X, y, incremental: bool):
-        before = dict(self.__dict__)
-        try:
-            fault = self._fit(X, y, incremental)
-        except BaseException:  # a fault before the first epoch ended included
-            self.__dict__.clear()  # a failed fit leaves the estimator as it was
-            self.__dict__.update(before)
-            raise
-        if fault is not None:  # Ctrl-C or divergence after completed epochs:
-            raise fault  # the estimator keeps them (the README's fault policy)
-        return self
+        return guarded_fit(self, self._fit_unsafe, X, y, incremental)
 
     def _standardised(self, X, what="X"):
         check_is_fitted(self)

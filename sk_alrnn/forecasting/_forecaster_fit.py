@@ -13,12 +13,18 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
-from sk_alrnn._base import _adam
+from sk_alrnn._fitting import (
+    Run,
+    best_run,
+    finish,
+    seeded_generators,
+    train_runs,
+    warn_max_iter,
+)
 from sk_alrnn._model import ALRNN
+from sk_alrnn._optim import make_adam
 from sk_alrnn._param_table import DTYPES as _DTYPES
 from sk_alrnn._training import (
     DivergenceError,
@@ -76,17 +82,27 @@ def _batch_size(batch_size, n_origins: int, max_iter: int) -> int:
 
 
 @dataclass
-class _Run:
-    """One trained initialisation."""
+class _Start:
+    """What a run knows of the linear autoregressive start (``Run.extra``)."""
 
-    net: ALRNN
-    history: History
     lags: int | None  # of the AR start (None without one)
     keep_start: bool  # the AR start (untrained) is the model
     residuals: np.ndarray | None  # (N, H, O) validation errors, targets' units
-    monitored: float  # what picks among initialisations (lower is better)
-    optimizer_state: dict
-    generator_state: torch.Tensor
+
+
+@dataclass
+class _Prepared:
+    """A fit's scaled table, its window origins as SequenceData, and what it is."""
+
+    Xs: np.ndarray  # (n, K) standardised inputs
+    Ys: np.ndarray  # (n, O) standardised targets
+    layout: _ft.Layout
+    n_fit: int  # rows the AR start is fitted on
+    train: SequenceData
+    validation: SequenceData | None
+    resume: bool
+    unvalidated: bool  # too short to validate: the AR start is the model
+    torch_dtype: torch.dtype
 
 
 class FitMixin:
@@ -188,13 +204,39 @@ class FitMixin:
                 f"least {L + H}. Pass a longer table, or lower window or horizon."
             )
 
-    def _fit(self, X, y, incremental: bool = False):
+    def _fit_unsafe(self, X, y, incremental: bool = False):
         """Validate, train and store the model; return the fault that ended training.
 
         ``incremental`` (partial_fit): one epoch over all origins of X, no
         validation, continuing a fitted model (its scaling, weights, optimizer
-        and shuffling state) or starting one.
+        and shuffling state) or starting one. The fault policy is
+        :mod:`sk_alrnn._fitting`'s, shared with the sequence estimators.
         """
+        name = type(self).__name__
+        prep = self._prepare(X, y, incremental)
+        config = self._train_config(len(prep.train), incremental)
+        state = getattr(self, "_generator_state", None) if prep.resume else None
+        n_init = 1 if prep.resume else self.n_init
+        generators = seeded_generators(self.random_state, n_init, state)
+        runs = train_runs(generators, lambda g: self._train_run(prep, config, g))
+        best = best_run(runs, name)
+        self._store(best, prep, incremental)
+        if len(runs) > 1 or not incremental:
+            self.init_losses_ = [r.monitored for r in runs if r.completed]
+        fault = finish(
+            runs, best, name, n_iter=self.n_iter_, n_init=n_init,
+            kept="the weights of the best completed epoch",
+        )  # fmt: skip
+        if isinstance(fault, KeyboardInterrupt):
+            self.stop_reason_ = "interrupted"
+        elif isinstance(fault, FloatingPointError):
+            self.stop_reason_ = "diverged"
+        elif not incremental:
+            self._warn_stop(best, prep)
+        return fault
+
+    def _prepare(self, X, y, incremental: bool) -> _Prepared:
+        """Read and scale the table (keeping a resumed model's scaling), split it."""
         name = type(self).__name__
         np_dtype, torch_dtype = _DTYPES[self.dtype]
         width = getattr(self, "n_features_in_", None)
@@ -229,7 +271,6 @@ class FitMixin:
         Ys = ((Y - self._y_mean) / self._y_scale).astype(np_dtype)
         self.n_outputs_ = Ys.shape[1]
         self.window_, self.horizon_ = L, H
-        layout = self._layout()
         if incremental:
             fit_origins, val_origins, n_fit = _ft.origins(n, L, H), None, n
         else:
@@ -242,7 +283,6 @@ class FitMixin:
             inputs, targets = _ft.windows(X_t, Y_t, int(starts[0]), len(starts), L, H)
             return SequenceData(X=inputs, lengths=None, y=targets, lengths_cpu=None)
 
-        train_data = data(fit_origins)
         validation = data(val_origins) if val_origins is not None else None
         # too short to validate, with a fitted start: training could only be
         # trusted blindly, so the start (fitted on all rows already) is the model
@@ -253,9 +293,15 @@ class FitMixin:
             and not resume
             and self.init == "ar"
         )
-        config = TrainConfig(
+        return _Prepared(
+            Xs, Ys, self._layout(), n_fit, data(fit_origins), validation,
+            resume, unvalidated, torch_dtype,
+        )  # fmt: skip
+
+    def _train_config(self, n_origins: int, incremental: bool) -> TrainConfig:
+        return TrainConfig(
             max_iter=1 if incremental else self.max_iter,
-            batch_size=_batch_size(self.batch_size, len(fit_origins), self.max_iter),
+            batch_size=_batch_size(self.batch_size, n_origins, self.max_iter),
             learning_rate_init=self.learning_rate_init,
             alpha=self.alpha,
             clip_grad_norm=self.clip_grad_norm,
@@ -267,128 +313,75 @@ class FitMixin:
             tol=self.tol,
             verbose=self.verbose,
             sequence=True,
-            name=name,
+            name=type(self).__name__,
             learning_rate="constant" if incremental else self.learning_rate,
         )
-        rng = check_random_state(self.random_state)
-        runs: list[_Run] = []
-        n_runs = 1 if resume else self.n_init
-        for _ in range(n_runs):
-            generator = torch.Generator().manual_seed(
-                int(rng.randint(np.iinfo(np.int32).max))
-            )
-            if resume and getattr(self, "_generator_state", None) is not None:
-                generator.set_state(self._generator_state)
-            run = self._train_run(
-                Xs, Ys, layout, n_fit, train_data, validation, config,
-                generator, device, torch_dtype, resume, unvalidated,
-            )  # fmt: skip
-            if run is None:  # interrupted before its first epoch
-                if not runs:
-                    warnings.warn(
-                        f"{name}: training interrupted by the user before the "
-                        "first epoch completed; the estimator is left as it was "
-                        "before this call.",
-                        UserWarning,
-                        stacklevel=3,
-                    )
-                    raise KeyboardInterrupt
-                runs[-1].history.fault = KeyboardInterrupt()
-                break
-            runs.append(run)
-            if run.history.fault is not None or unvalidated:
-                break  # a fault ends the fit; an untrained start is the same each run
-        best = min(runs, key=lambda r: r.monitored)
-        self._store(best, runs, L, Xs, Ys, layout, n, H, incremental)
-        history = best.history
-        fault = runs[-1].history.fault
-        if len(runs) > 1 or not incremental:
-            self.init_losses_ = [r.monitored for r in runs]
-        if isinstance(fault, KeyboardInterrupt):
-            self.stop_reason_ = "interrupted"
+
+    def _warn_stop(self, best: Run, prep: _Prepared) -> None:
+        """ConvergenceWarning while still improving; the untrained-start warning."""
+        name = type(self).__name__
+        if best.history.stop_reason == "max_iter" and not best.extra.keep_start:
+            warn_max_iter(name, self.max_iter, self.tol, "monitored loss")
+        if prep.unvalidated:
+            L, H = self.window_, self.horizon_
             warnings.warn(
-                f"{name}: training interrupted by the user after {self.n_iter_} "
-                "epochs; the estimator is fitted with the weights of the best "
-                "completed epoch"
-                + (f" of the best of {len(runs)} starts" if len(runs) > 1 else "")
-                + ".",
-                UserWarning,
-                stacklevel=3,
-            )
-            return fault
-        if fault is not None:
-            return fault
-        still_improving = history.stop_reason == "max_iter" and not best.keep_start
-        if still_improving and not incremental:
-            warnings.warn(
-                f"{name}: reached max_iter={self.max_iter} epochs while the "
-                f"monitored loss was still improving by tol={self.tol}. Raise "
-                "max_iter.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        if unvalidated:
-            warnings.warn(
-                f"{name}: the table's {n} rows leave too few origins to validate "
-                f"training (window={L}, horizon={H}: at least "
+                f"{name}: the table's {len(prep.Xs)} rows leave too few origins to "
+                f"validate training (window={L}, horizon={H}: at least "
                 f"{2 * MIN_ORIGINS} training and {MIN_ORIGINS} validation origins "
                 "are needed), so the model is the linear autoregressive start "
                 "(start_kept_=True), untrained. Pass early_stopping=False to "
                 "train without validation, or lower window or horizon.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
-        return None
 
-    def _train_run(
-        self, Xs, Ys, layout, n_fit, train_data, validation, config,
-        generator, device, torch_dtype, resume, unvalidated,
-    ):  # fmt: skip
-        """One initialisation (or the resumed model) trained; None if interrupted
-        before its first epoch."""
-        K, H = layout.n_inputs, self.horizon_
-        lags = getattr(self, "ar_lags_", None) if resume else None
-        if resume:
+    def _train_run(self, prep: _Prepared, config: TrainConfig, generator) -> Run:
+        """One initialisation (or the resumed model), trained."""
+        K, H = prep.layout.n_inputs, self.horizon_
+        lags = getattr(self, "ar_lags_", None) if prep.resume else None
+        if prep.resume:
             net = self.module_
         else:
             init = "memory" if self.init == "ar" else self.init
             net = ALRNN(
                 K, self.n_hidden, self.n_nonlinear, self.n_outputs_,
-                generator=generator, dtype=torch_dtype, init=init,
+                generator=generator, dtype=prep.torch_dtype, init=init,
             )  # fmt: skip
             if self.init == "ar":
-                season = infer_season(Ys[:n_fit])  # from the values, not the index
-                lags = _ft.fit_ar_start(net, layout, Xs, Ys, n_fit, H, season=season)
-        model = _ft.HorizonNet(net, layout, self.window_, H).to(device)
+                season = infer_season(prep.Ys[: prep.n_fit])  # values, not index
+                lags = _ft.fit_ar_start(
+                    net, prep.layout, prep.Xs, prep.Ys, prep.n_fit, H, season=season
+                )
+        validation = prep.validation
+        model = _ft.HorizonNet(net, prep.layout, self.window_, H)
+        model.to(prep.train.X.device)
         start_state = copy_state(model.state_dict())
         start_losses = None if validation is None else _origin_losses(model, validation)
-        optimizer = _adam(model, self.learning_rate_init)
-        if resume and getattr(self, "_optimizer_state", None) is not None:
+        optimizer = make_adam(model, self.learning_rate_init)
+        if prep.resume and getattr(self, "_optimizer_state", None) is not None:
             optimizer.load_state_dict(self._optimizer_state)
-        untrained = unvalidated and lags is not None
+        untrained = prep.unvalidated and lags is not None
         if untrained:
             history = History(stop_reason="unvalidated")
         else:
             try:
                 history = train(
-                    model, optimizer, train_data, config, _mse, generator,
+                    model, optimizer, prep.train, config, _mse, generator,
                     validation=validation, eval_fn=_mse_and_score,
                 )  # fmt: skip
             except DivergenceError as exc:  # the completed epochs are kept
                 history = exc.history
         model.cpu()
-        if history.fault is not None and not history.loss_curve:
-            if history.interrupted:
-                return None
-            raise history.fault
+        completed = untrained or bool(history.loss_curve)
         keep_start = untrained or (
-            start_losses is not None
+            completed
+            and start_losses is not None
             and lags is not None
-            and not resume
+            and not prep.resume
             and not _beats_start(start_losses, _origin_losses(model, validation), H)
         )
         residuals, monitored = None, history.best_loss
-        if validation is not None:
+        if validation is not None and completed:
             if keep_start:  # the start fitted without the validation rows
                 model.load_state_dict(start_state)
             out = predict_chunked(model, validation, True)
@@ -398,23 +391,28 @@ class FitMixin:
             residuals = np.abs(out - truth)  # (N, H, O)
         elif untrained:
             monitored = -math.inf  # the only candidate
-        return _Run(
-            net, history, lags, keep_start, residuals, monitored,
-            copy_state(optimizer.state_dict(), "cpu"), generator.get_state(),
+        return Run(
+            history, net, optimizer, generator, monitored, completed,
+            extra=_Start(lags, keep_start, residuals), final=untrained,
         )  # fmt: skip
 
-    def _store(self, run, runs, L, Xs, Ys, layout, n, H, incremental) -> None:
+    def _store(self, run: Run, prep: _Prepared, incremental: bool) -> None:
         """Fitted attributes from the kept run."""
-        if run.keep_start and run.residuals is not None:  # refit it on all rows
-            _ft.fit_ar_start(run.net, layout, Xs, Ys, n, H, lags=run.lags)
-        self.module_ = run.net
-        self.ar_lags_ = run.lags
-        self.start_kept_ = bool(run.keep_start)
-        self._tail = Xs[-L:].copy()  # what forecast() and context="carry" read
-        self._optimizer_state = run.optimizer_state
-        self._generator_state = run.generator_state
+        start: _Start = run.extra
+        L, H = self.window_, self.horizon_
+        if start.keep_start and start.residuals is not None:  # refit it on all rows
+            Xs, Ys = prep.Xs, prep.Ys
+            _ft.fit_ar_start(
+                run.module, prep.layout, Xs, Ys, len(Xs), H, lags=start.lags
+            )
+        self.module_ = run.module
+        self.ar_lags_ = start.lags
+        self.start_kept_ = bool(start.keep_start)
+        self._tail = prep.Xs[-L:].copy()  # what forecast() and context="carry" read
+        self._optimizer_state = copy_state(run.optimizer.state_dict(), "cpu")
+        self._generator_state = run.generator.get_state()
         if not incremental:
-            self.calibration_residuals_ = run.residuals
+            self.calibration_residuals_ = start.residuals
         elif not hasattr(self, "calibration_residuals_"):
             self.calibration_residuals_ = None
         history = run.history
