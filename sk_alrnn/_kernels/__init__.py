@@ -2,7 +2,8 @@
 
 Shapes: B batch, T time steps, M latent units, P nonlinear (ReLU) units.
 
-Kernels (each ``rollout_*(U, A, W, n_nonlinear, z0=None, lengths=None) -> Z``):
+Kernels (each ``rollout_*(U, A, W, n_nonlinear, z0=None, lengths=None) -> Z``,
+written on one :class:`~sk_alrnn._kernels._inputs.RolloutInputs`):
 
 - ``"numba"``: fused CPU loops compiled with numba, hand-written BPTT (CPU default);
 - ``"torch"``: the same backward written in torch ops, for any device (GPU default);
@@ -33,6 +34,7 @@ from contextvars import ContextVar
 import torch
 from torch import Tensor
 
+from sk_alrnn._kernels._inputs import RolloutInputs, kernel
 from sk_alrnn._kernels.reference import rollout_reference
 from sk_alrnn._kernels.torch_bptt import last_states, rollout_torch
 
@@ -96,16 +98,9 @@ def use_kernel(name: str | None) -> Iterator[None]:
         _forced.reset(token)
 
 
+@kernel
 def rollout(
-    U: Tensor,
-    A: Tensor,
-    W: Tensor,
-    n_nonlinear: int,
-    z0: Tensor | None = None,
-    lengths: Tensor | None = None,
-    *,
-    last: bool = False,
-    activation: str = "relu",
+    inputs: RolloutInputs, *, last: bool = False, activation: str = "relu"
 ) -> Tensor:
     """Latent trajectory ``Z`` (B, T, M) for the input drive ``U`` (B, T, M).
 
@@ -123,14 +118,13 @@ def rollout(
     torch.Size([2, 4, 3])
     """
     if activation != "relu":
-        Z = rollout_reference(U, A, W, n_nonlinear, z0, lengths, activation)
-        return last_states(Z, lengths) if last else Z
-    name = select_kernel(U)
+        Z = rollout_reference(*inputs, activation)
+        return last_states(Z, inputs.lengths) if last else Z
+    name = select_kernel(inputs.U)
     if name == "numba":
-        kernel = _numba_rollout()
-        if kernel is None:
+        fused = _numba_rollout()
+        if fused is None:
             raise RuntimeError("The numba kernel was requested but numba is missing.")
-        return kernel(U, A, W, n_nonlinear, z0, lengths, last=last)
-    kernel = rollout_torch if name == "torch" else rollout_reference
-    Z = kernel(U, A, W, n_nonlinear, z0, lengths)
-    return last_states(Z, lengths) if last else Z
+        return fused(*inputs, last=last)
+    Z = (rollout_torch if name == "torch" else rollout_reference)(*inputs)
+    return last_states(Z, inputs.lengths) if last else Z

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from sk_alrnn._kernels._inputs import RolloutInputs, kernel
 from sk_alrnn._kernels._numba_cache import numba_cache_dir
 from sk_alrnn._kernels._numba_loops import _backward, _forward
 from sk_alrnn._kernels.torch_bptt import last_states
@@ -159,16 +160,8 @@ def _check_inputs(U, A, W, z0, lengths, n_nonlinear) -> None:
         )
 
 
-def rollout_numba(
-    U: Tensor,
-    A: Tensor,
-    W: Tensor,
-    n_nonlinear: int,
-    z0: Tensor | None = None,
-    lengths: Tensor | None = None,
-    *,
-    last: bool = False,
-) -> Tensor:
+@kernel
+def rollout_numba(inputs: RolloutInputs, *, last: bool = False) -> Tensor:
     """Latent trajectory ``Z`` (B, T, M); numba-compiled forward and BPTT on the CPU.
 
     Parameters are those of :func:`sk_alrnn._kernels.reference.rollout_reference`;
@@ -187,11 +180,10 @@ def rollout_numba(
     >>> Z.shape, U.grad.shape
     (torch.Size([2, 3, 4]), torch.Size([2, 3, 4]))
     """
+    U, A, W, n_nonlinear, _, lengths = inputs
     if U.dim() != 3:
         raise ValueError(f"U must have shape (B, T, M); got shape {tuple(U.shape)}.")
-    n_batch, _, n_hidden = U.shape
-    if z0 is None:
-        z0 = U.new_zeros(n_batch, n_hidden)
+    z0 = inputs.initial_state()
     _check_inputs(U, A, W, z0, lengths, n_nonlinear)  # the kernels check no bounds
     if not (
         torch.is_grad_enabled() and any(x.requires_grad for x in (U, A, W, z0))

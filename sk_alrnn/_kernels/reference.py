@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from sk_alrnn._kernels._inputs import RolloutInputs, kernel
 from sk_alrnn._layout import relu_mask
 
 # The nonlinearity of the last P units; only "relu" has the fused kernels.
@@ -21,15 +22,8 @@ ACTIVATION_FNS = {
 }
 
 
-def rollout_reference(
-    U: Tensor,
-    A: Tensor,
-    W: Tensor,
-    n_nonlinear: int,
-    z0: Tensor | None = None,
-    lengths: Tensor | None = None,
-    activation: str = "relu",
-) -> Tensor:
+@kernel
+def rollout_reference(inputs: RolloutInputs, activation: str = "relu") -> Tensor:
     """Run ``z_t = A * z_{t-1} + W phi(z_{t-1}) + u_t`` over all time steps.
 
     Parameters
@@ -62,10 +56,10 @@ def rollout_reference(
     >>> Z.shape
     torch.Size([1, 3, 2])
     """
-    n_batch, _, n_hidden = U.shape
-    is_relu = torch.from_numpy(relu_mask(n_hidden, n_nonlinear)).to(U.device)  # (M,)
+    U, A, W, n_nonlinear, _, lengths = inputs
+    is_relu = torch.from_numpy(relu_mask(U.shape[-1], n_nonlinear)).to(U.device)  # (M,)
     act = ACTIVATION_FNS[activation]
-    z = U.new_zeros(n_batch, n_hidden) if z0 is None else z0  # (B, M)
+    z = inputs.initial_state()  # (B, M)
     states = []
     for u_t in U.unbind(1):  # u_t: (B, M); unbind once, indexing U[:, t] is O(T^2)
         phi = torch.where(is_relu, act(z), z)  # (B, M), out of place

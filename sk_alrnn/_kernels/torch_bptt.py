@@ -16,14 +16,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from sk_alrnn._layout import relu_units
+from sk_alrnn._kernels._inputs import RolloutInputs, kernel
+from sk_alrnn._layout import floor as layout_floor
 
 
 def _floor(n_hidden: int, n_nonlinear: int, like: Tensor) -> Tensor:
     """phi(z) = maximum(z, floor): -inf on linear units, 0 on ReLU units (M,)."""
-    floor = torch.full((n_hidden,), -torch.inf, dtype=like.dtype, device=like.device)
-    floor[relu_units(n_hidden, n_nonlinear)] = 0.0  # the last P; none for P = 0
-    return floor
+    floor = layout_floor(n_hidden, n_nonlinear)  # float64, read-only: copied here
+    return torch.tensor(floor, dtype=like.dtype, device=like.device)
 
 
 def step_mask(lengths: Tensor | None, n_steps: int, like: Tensor) -> Tensor | None:
@@ -93,14 +93,8 @@ class _Rollout(torch.autograd.Function):
         return dU, dA, dW, carry, None, None
 
 
-def rollout_torch(
-    U: Tensor,
-    A: Tensor,
-    W: Tensor,
-    n_nonlinear: int,
-    z0: Tensor | None = None,
-    lengths: Tensor | None = None,
-) -> Tensor:
+@kernel
+def rollout_torch(inputs: RolloutInputs) -> Tensor:
     """Latent trajectory ``Z`` (B, T, M); one autograd node, torch-op BPTT.
 
     Parameters are those of :func:`sk_alrnn._kernels.reference.rollout_reference`.
@@ -114,8 +108,6 @@ def rollout_torch(
     >>> U.grad.shape
     torch.Size([1, 3, 2])
     """
-    n_batch, n_steps, n_hidden = U.shape
-    if z0 is None:
-        z0 = U.new_zeros(n_batch, n_hidden)
-    mask = step_mask(lengths, n_steps, U)
-    return _Rollout.apply(U, A, W, z0, mask, n_nonlinear)
+    U, A, W, n_nonlinear, _, lengths = inputs
+    mask = step_mask(lengths, U.shape[1], U)
+    return _Rollout.apply(U, A, W, inputs.initial_state(), mask, n_nonlinear)
