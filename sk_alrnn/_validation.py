@@ -31,7 +31,14 @@ from sklearn.utils.validation import (
     check_array,
     check_is_fitted,
     column_or_1d,
-    validate_data,
+)
+
+from sk_alrnn._table_checks import (
+    NonNumericColumnError,
+    check_columns,
+    check_finite,
+    check_table,
+    unreadable_values,
 )
 
 __all__ = [
@@ -42,8 +49,11 @@ __all__ = [
     "StrOptions",
     "_fit_context",
     "check_classification_targets",
+    "check_columns",
+    "check_finite",
     "check_is_fitted",
     "check_sequences",
+    "check_table",
     "check_targets",
     "column_or_1d",
     "take_rows",
@@ -95,16 +105,14 @@ def _is_ragged(X) -> bool:
     return len(shapes) > 1
 
 
-def _check_one_array(
-    x, name, *, dtype, input_name, ensure_2d=False, allow_nd=True, ensure_min=1
-):
-    """check_array with a hint for text data; keeps sklearn's messages intact."""
+def _check_one_array(x, name, *, dtype, input_name, ensure_min=1):
+    """check_array, with a clearer message for what :func:`_explain` recognises."""
     try:
         return check_array(
             x,
             dtype=dtype,
-            ensure_2d=ensure_2d,
-            allow_nd=allow_nd,
+            ensure_2d=False,  # callers check the dimensions (2D, 3D) themselves
+            allow_nd=True,
             ensure_all_finite=True,
             ensure_min_samples=ensure_min,
             ensure_min_features=ensure_min,
@@ -112,37 +120,58 @@ def _check_one_array(
             estimator=name,
         )
     except ValueError as exc:
-        if "could not convert" in str(exc) or "convert string" in str(exc):
-            raise ValueError(
-                f"{name} expects numeric {input_name}, but it holds non-numeric "
-                f"values ({exc}). Encode categorical values as numbers first, e.g. "
-                "with sklearn.preprocessing.OneHotEncoder or OrdinalEncoder."
-            ) from exc
-        _raise_if_complex(exc, name, input_name)
-        _raise_if_out_of_range(x, exc, name, dtype, input_name)
+        _explain(x, exc, name, dtype, input_name)
         raise
 
 
-def _raise_if_complex(exc, name, input_name):
-    """sklearn's message prints the whole array; say what to do instead."""
-    if str(exc).startswith("Complex data not supported"):
+def _explain(x, exc, name, dtype, input_name):
+    """Raise a clearer error than check_array's ``exc`` when ``x`` shows the cause.
+
+    Judged from ``x`` itself, in the order check_array meets the problems:
+    complex values (sklearn's message prints the whole array), text that is not a
+    number (the cast to ``dtype`` failed), then values that are finite in float64
+    but overflow ``dtype``. Anything else keeps sklearn's message.
+    """
+    try:
+        values = np.asarray(x)
+    except (TypeError, ValueError):
+        return  # e.g. nested sequences of different lengths
+    if values.dtype.kind == "c":
         raise ValueError(
             f"Complex data not supported: {name} got complex values in "
             f"{input_name}. Pass real features instead, e.g. the real and imaginary "
             "parts as two features per step: np.stack([X.real, X.imag], axis=-1)."
         ) from None
+    if dtype is None:
+        return  # labels are kept as they are: no cast to numbers failed
+    if _holds_text(values):
+        raise ValueError(
+            f"{name} expects numeric {input_name}, but it holds non-numeric "
+            f"values ({exc}). Encode categorical values as numbers first, e.g. "
+            "with sklearn.preprocessing.OneHotEncoder or OrdinalEncoder."
+        ) from exc
+    _raise_if_out_of_range(values, exc, name, dtype, input_name)
 
 
-def _raise_if_out_of_range(x, exc, name, dtype, input_name):
+def _holds_text(values: np.ndarray) -> bool:
+    """Whether ``values`` hold a string that does not read as a number."""
+    if values.dtype.kind not in "OUS":
+        return False
+    unreadable = unreadable_values(values.reshape(-1, 1))
+    return any(isinstance(value, str | bytes) for _, _, value in unreadable)
+
+
+def _raise_if_out_of_range(values, exc, name, dtype, input_name):
     """Explain values that are finite in float64 but overflow the compute dtype."""
-    if dtype is None or "too large" not in str(exc):
-        return
     try:
-        values = np.asarray(x, dtype=np.float64)
+        values = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
         return
     if not np.isfinite(values).all():
-        return  # a true inf: sklearn's message is right
+        return  # a true inf or NaN: sklearn's message is right
+    with np.errstate(over="ignore"):
+        if np.isfinite(values.astype(dtype)).all():
+            return
     limit = np.finfo(dtype).max
     raise ValueError(
         f"{name}: {input_name} holds values as large as {np.abs(values).max():.3g}, "
@@ -216,22 +245,8 @@ def _check_regular(estimator, X, name, dtype, reset):
             f"Sparse data was passed to {name}, but dense sequences are required. "
             "Use X.toarray() to convert it to a dense numpy array."
         )
-    try:
-        X = validate_data(
-            estimator,
-            X,
-            reset=reset,
-            ensure_2d=False,  # we check dimensions ourselves (2D, 3D)
-            allow_nd=True,
-            dtype=dtype,
-            ensure_all_finite=True,
-        )
-    except ValueError as exc:
-        if "could not convert" in str(exc) or "convert string" in str(exc):
-            _check_one_array(X, name, dtype=dtype, input_name="X")  # better message
-        _raise_if_complex(exc, name, "X")
-        _raise_if_out_of_range(X, exc, name, dtype, "X")
-        raise
+    _check_feature_names(estimator, X, reset=reset)
+    X = _check_one_array(X, name, dtype=dtype, input_name="X")
     if X.ndim == 1:
         raise ValueError(
             f"{name} expects sequences, shaped {_SHAPES}; got a 1D array of shape "
@@ -268,9 +283,7 @@ def _check_ragged_item(x, i, name, dtype):
             "required. Use .toarray() to convert it to a dense numpy array."
         )
     # ensure_min=0: empty sequences get the message below, which names X[i]
-    x = _check_one_array(
-        x, name, dtype=dtype, input_name=f"X[{i}]", allow_nd=True, ensure_min=0
-    )
+    x = _check_one_array(x, name, dtype=dtype, input_name=f"X[{i}]", ensure_min=0)
     if x.ndim == 1:
         x = x[:, None]  # (T_i,) -> (T_i, 1)
     if x.ndim != 2:
@@ -404,165 +417,3 @@ def _check_target_range(y, name, dtype):
             f"about {limit:.3g} overflow when y is standardised. Rescale y (e.g. "
             "divide it by a power of ten) before fitting."
         )
-
-
-def check_table(X, name: str, what: str = "X") -> None:
-    """Refuse a time-step table the forecaster cannot read, saying how to fix it.
-
-    Rows are time steps: :func:`check_columns`, then :func:`check_finite`. The
-    numeric conversion itself is left to ``validate_data``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> check_table(np.zeros((3, 2)), "ALRNNForecaster")  # fine: no error
-    >>> try:
-    ...     check_table(np.array([[0.0], [np.nan]]), "ALRNNForecaster")
-    ... except ValueError as exc:
-    ...     print(str(exc)[:50])
-    ALRNNForecaster: X has 1 missing (NaN) or infinite
-    """
-    check_columns(X, name, what)
-    if hasattr(X, "to_numpy"):
-        values = X.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        try:
-            values = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError):
-            return  # validate_data reports it
-    check_finite(values, name, what, like=X)
-
-
-class NonNumericColumnError(TypeError, ValueError):
-    """A table column that is not numbers (dates, text, categories).
-
-    A TypeError; also a ValueError, the type raised for it before.
-    """
-
-
-def check_columns(X, name: str, what: str = "X") -> None:
-    """NonNumericColumnError naming every date/time or non-numeric column of ``X``.
-
-    A pandas ``X`` is judged by its dtypes; an array of text or objects by
-    whether its values convert to numbers.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> try:
-    ...     check_columns(np.array([["1.5", "May"]]), "ALRNNForecaster")
-    ... except TypeError as exc:
-    ...     print(str(exc)[:55])
-    ALRNNForecaster: X column 1 is not numeric (holds 'May'
-    """
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is None or not hasattr(X, "to_numpy"):
-        _check_text_array(X, name, what)
-        return
-    from pandas.api import types  # pandas is there if X is a DataFrame
-
-    items = dtypes.items() if hasattr(dtypes, "items") else [(X.name, dtypes)]
-    dates, other = {}, {}
-    for column, dtype in items:
-        if types.is_datetime64_any_dtype(dtype) or types.is_timedelta64_dtype(dtype):
-            dates[column] = dtype
-        elif not types.is_numeric_dtype(dtype):
-            other[column] = dtype
-    if not dates and not other:
-        return
-
-    def listed(columns: dict, singular: str, plural: str) -> str:
-        if len(columns) == 1:
-            ((column, dtype),) = columns.items()
-            return f"column {column!r} {singular} ({dtype})"
-        shown = ", ".join(f"{c!r} ({d})" for c, d in columns.items())
-        return f"columns {shown} {plural}"
-
-    parts = []
-    if dates:
-        first = next(iter(dates))
-        fix = (
-            f"drop the column or set it as the index ({what}.set_index({first!r}))"
-            if hasattr(X, "set_index")
-            else f"pass the numbers to {'forecast' if what == 'y' else 'use'} instead"
-        )
-        parts.append(
-            f"{what} {listed(dates, 'holds dates/times', 'hold dates/times')}; rows "
-            f"are time steps already, so the time belongs in the index: {fix}"
-        )
-    if other:
-        parts.append(
-            f"{what} {listed(other, 'is not numeric', 'are not numeric')}; encode "
-            "text or categories as numbers (numbers stored as text: "
-            "pandas.to_numeric) or drop the column"
-        )
-    raise NonNumericColumnError(f"{name}: " + "; ".join(parts) + ".")
-
-
-def _check_text_array(X, name: str, what: str) -> None:
-    """An array of strings or objects whose values are not all numbers."""
-    if not isinstance(X, np.ndarray) or X.dtype.kind not in "OUS":
-        return
-    try:
-        X.astype(np.float64)
-        return  # numbers after all; the other checks take it from here
-    except (TypeError, ValueError):
-        pass
-    table = X.reshape(len(X), -1) if X.ndim > 1 else X.reshape(-1, 1)
-    for c in range(table.shape[1]):
-        for r, value in enumerate(table[:, c]):
-            try:
-                float(value)
-            except (TypeError, ValueError):
-                if isinstance(value, np.generic):
-                    value = value.item()  # 'May', not np.str_('May')
-                raise NonNumericColumnError(
-                    f"{name}: {what} column {c} is not numeric (holds {value!r} "
-                    f"at row {r}): {_float_reason(value)}; encode text as numbers "
-                    "or drop the column (a date/time column: drop it, the rows are "
-                    "the time steps)."
-                ) from None
-
-
-def _float_reason(value) -> str:
-    """What ``float(value)`` says about a value that is not a number."""
-    try:
-        float(value)
-    except (TypeError, ValueError) as exc:
-        return str(exc)
-    return "not a number"  # pragma: no cover - only called on a failed conversion
-
-
-def check_finite(values, name: str, what: str = "X", *, like=None) -> None:
-    """ValueError naming the first rows and columns with missing or infinite values.
-
-    ``values`` is the numeric table; the row and column labels are read from
-    ``like`` (the table as passed, e.g. a DataFrame) when it has them.
-    """
-    values = np.asarray(values)
-    if values.dtype.kind != "f":
-        return
-    bad = ~np.isfinite(values)
-    if not bad.any():
-        return
-    bad = bad.reshape(len(values), -1)
-    rows = np.flatnonzero(bad.any(axis=1))
-    index = getattr(like, "index", None)
-    labels = [index[r] if index is not None else int(r) for r in rows[:3]]
-    cols = np.flatnonzero(bad.any(axis=0))
-    columns = getattr(like, "columns", None)
-    if columns is None and getattr(like, "name", None) is not None:
-        columns = [like.name]  # a pandas Series: its name
-    names = [columns[c] if columns is not None else int(c) for c in cols[:3]]
-
-    def show(shown, n):
-        text = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in shown)
-        return text + (", ..." if n > len(shown) else "")
-
-    raise ValueError(
-        f"{name}: {what} has {int(bad.sum())} missing (NaN) or infinite value(s) "
-        f"(rows {show(labels, len(rows))}; columns {show(names, len(cols))}). "
-        "A forecaster needs every time step: fill the gaps (e.g. "
-        "DataFrame.interpolate() or .ffill()) or cut the table to a stretch "
-        "without them."
-    )
