@@ -16,18 +16,15 @@
 Torch-free: takes any scikit-learn estimator with an ``n_nonlinear`` parameter.
 """
 
+from sk_alrnn.model_selection._candidate import fit_and_score
 from sk_alrnn.model_selection._learning_curve import (
     LearningCurveResult,
     learning_curve_nonlinearity,
 )
 from sk_alrnn.model_selection._prune import PruningResult, prune_nonlinearity
 from sk_alrnn.model_selection._reference import ReferenceClassifier, ReferenceRegressor
-from sk_alrnn.model_selection._sweep import (
-    InconclusiveSweepWarning,
-    SweepResult,
-    fit_and_score,
-    sweep_nonlinearity,
-)
+from sk_alrnn.model_selection._sweep import sweep_nonlinearity
+from sk_alrnn.model_selection._sweep_result import InconclusiveSweepWarning, SweepResult
 
 __all__ = [
     "InconclusiveSweepWarning",

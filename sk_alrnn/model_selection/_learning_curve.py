@@ -19,17 +19,18 @@ from sklearn.base import is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state, indexable
 
-from sk_alrnn.model_selection._sweep import (
+from sk_alrnn._pandas import _require_pandas
+from sk_alrnn.model_selection._sweep import sweep_nonlinearity
+from sk_alrnn.model_selection._sweep_result import (
     InconclusiveSweepWarning,
     SweepResult,
-    _require_pandas,
+    _ResultText,
     _short_list,
-    sweep_nonlinearity,
 )
 
 
-@dataclass(frozen=True)
-class LearningCurveResult:
+@dataclass(frozen=True, repr=False)
+class LearningCurveResult(_ResultText):
     """One :class:`SweepResult` per training-set size.
 
     Attributes
@@ -84,20 +85,13 @@ class LearningCurveResult:
                 curves[name] = (self.train_sizes, scores)
         return curves
 
-    def __repr__(self) -> str:
+    def _repr_fields(self) -> list[str]:
         values = [r["n_nonlinear"] for r in self.sweeps[0].rows] if self.sweeps else []
-        return (
-            f"LearningCurveResult(train_sizes={_short_list(self.train_sizes)}, "
-            f"needed_n_nonlinear={_short_list(self.needed_n_nonlinear)}, "
-            f"n_nonlinear={_short_list(values)})"
-        )
-
-    def summary(self) -> str:
-        """Mean score per size and P, the baselines and the needed P, as text.
-
-        The same as ``str(result)``.
-        """
-        return str(self)
+        return [
+            f"train_sizes={_short_list(self.train_sizes)}",
+            f"needed_n_nonlinear={_short_list(self.needed_n_nonlinear)}",
+            f"n_nonlinear={_short_list(values)}",
+        ]
 
     def to_frame(self):
         """One line per (size, P) with the rows' summary columns (needs pandas)."""
@@ -209,6 +203,15 @@ def learning_curve_nonlinearity(
     sizes = _absolute_sizes(train_sizes, smallest)
     rng = check_random_state(random_state)
     orders = [rng.permutation(train) for train, _ in splits]
+    options = {
+        "param": param,
+        "scoring": scoring,
+        "n_repeats": n_repeats,
+        "tolerance": tolerance,
+        "baselines": baselines,
+        "n_jobs": n_jobs,
+        "error_score": error_score,
+    }
     sweeps, silent = [], []
     for n in sizes:
         # sorted: at full size this is exactly the plain sweep's training fold
@@ -216,25 +219,7 @@ def learning_curve_nonlinearity(
             (np.sort(order[:n]), test)
             for order, (_, test) in zip(orders, splits, strict=True)
         ]
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", InconclusiveSweepWarning)
-            sweep = sweep_nonlinearity(
-                estimator,
-                X,
-                y,
-                n_nonlinear,
-                param=param,
-                cv=subsets,
-                scoring=scoring,
-                n_repeats=n_repeats,
-                tolerance=tolerance,
-                baselines=baselines,
-                n_jobs=n_jobs,
-                error_score=error_score,
-            )
-        for w in caught:
-            if not issubclass(w.category, InconclusiveSweepWarning):
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        sweep = _quiet_sweep(estimator, X, y, n_nonlinear, cv=subsets, **options)
         if sweep.needed_n_nonlinear is None:
             silent.append(f"{n} ({sweep.withheld})")
         sweeps.append(sweep)
@@ -246,6 +231,18 @@ def learning_curve_nonlinearity(
             stacklevel=2,
         )
     return LearningCurveResult(np.array(sizes), sweeps)
+
+
+def _quiet_sweep(*args, **kwargs) -> SweepResult:
+    """:func:`sweep_nonlinearity` without its InconclusiveSweepWarning (the
+    curve names all sizes without a conclusion in one); other warnings pass."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InconclusiveSweepWarning)
+        sweep = sweep_nonlinearity(*args, **kwargs)
+    for w in caught:
+        if not issubclass(w.category, InconclusiveSweepWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return sweep
 
 
 def _absolute_sizes(train_sizes, n_max: int) -> list[int]:

@@ -291,69 +291,103 @@ def prune_nonlinearity(
     True
     """
     model, prefix = _check_estimator(estimator)
-    classifier = is_classifier(model)
-    X_fit, X_val, y_fit, y_val = _split(
-        X, y, validation_data, validation_fraction, random_state, classifier
+    data = _split(
+        X, y, validation_data, validation_fraction, random_state, is_classifier(model)
     )
-    scorer = check_scoring(estimator, scoring=scoring)
-    first = clone(estimator).fit(X_fit, y_fit)
-    best_score = initial_score = float(scorer(first, X_val, y_val))
-    best, p0 = first, int(as_params(first).n_nonlinear)
-    origin = list(range(p0))  # current ReLU index -> the first fit's
-    pruned: list[int] = []
-    history = [_entry(0, p0, (), initial_score, True, first)]
     tuning = {f"{prefix}n_init": 1}
     if max_iter is not None:
         tuning[f"{prefix}max_iter"] = max_iter
-    budget = np.inf if max_rounds is None else max_rounds
-    stop = "no ReLU unit left" if p0 == 0 else ""
-    size, ranked = 0, None  # units to turn linear next; best's units, ranked
-    while not stop:
-        if ranked is None:  # a new model: rank its units, its quiet ones go first
-            ranked, on, n_quiet = _ranked(best, X_fit, threshold)
-            size = max(size, n_quiet, 1)
-        size = min(size, len(ranked))
-        if len(history) - 1 >= budget:  # fits after the first one
-            stop = f"max_rounds={max_rounds} reached"
-            break
-        units = ranked[:size]
-        start = _linearized(as_params(best), units, on[:size])
-        trial = clone(estimator).set_params(
-            **tuning,
-            **{f"{prefix}n_nonlinear": start.n_nonlinear, f"{prefix}init": start},
+    pruning = _Pruning(
+        estimator, prefix, tuning, data, check_scoring(estimator, scoring=scoring), tol
+    )
+    return pruning.result(_rounds(pruning, threshold, max_rounds))
+
+
+class _Pruning:
+    """One pruning run: its data, the model kept so far and every fit's entry.
+
+    Made with the first fit (of a clone of ``estimator`` with its own P);
+    :meth:`fine_tune` tries one smaller P.
+    """
+
+    def __init__(self, estimator, prefix, tuning, data, scorer, tol):
+        self.estimator, self.prefix, self.tuning = estimator, prefix, tuning
+        self.X_fit, self.X_val, self.y_fit, self.y_val = data
+        self.scorer, self.tol = scorer, tol
+        first = clone(estimator).fit(self.X_fit, self.y_fit)
+        self.best, self.best_score = first, self._score(first)
+        self.origin = list(range(int(as_params(first).n_nonlinear)))  # -> first's
+        self.pruned: list[int] = []
+        self.history = [_entry(0, len(self.origin), (), self.best_score, True, first)]
+
+    def _score(self, fitted) -> float:
+        return float(self.scorer(fitted, self.X_val, self.y_val))
+
+    def fine_tune(self, units, on) -> bool:
+        """Turn the kept model's ReLU ``units`` linear and fine-tune; keep the
+        result (and say True) when its held-out score is within ``tol``."""
+        start = _linearized(as_params(self.best), units, on)
+        trial = clone(self.estimator).set_params(
+            **self.tuning,
+            **{
+                f"{self.prefix}n_nonlinear": start.n_nonlinear,
+                f"{self.prefix}init": start,
+            },
         )
-        trial.fit(X_fit, y_fit)
-        score = float(scorer(trial, X_val, y_val))
-        accepted = score >= best_score - tol
-        named = tuple(origin[u] for u in units)
-        history.append(
-            _entry(len(history), start.n_nonlinear, named, score, accepted, trial)
+        trial.fit(self.X_fit, self.y_fit)
+        score = self._score(trial)
+        accepted = score >= self.best_score - self.tol
+        named = tuple(self.origin[u] for u in units)
+        self.history.append(
+            _entry(len(self.history), start.n_nonlinear, named, score, accepted, trial)
         )
         if accepted:
-            best, best_score = trial, score
-            pruned.extend(named)
-            origin = [o for i, o in enumerate(origin) if i not in set(units)]
+            self.best, self.best_score = trial, score
+            self.pruned.extend(named)
+            self.origin = [o for i, o in enumerate(self.origin) if i not in set(units)]
+        return accepted
+
+    def result(self, stop_reason: str) -> PruningResult:
+        first = self.history[0]
+        return PruningResult(
+            estimator_=self.best,
+            n_nonlinear=len(self.origin),
+            initial_n_nonlinear=first["n_nonlinear"],
+            score=self.best_score,
+            initial_score=first["score"],
+            pruned_units=tuple(self.pruned),
+            history=self.history,
+            stop_reason=stop_reason,
+        )
+
+
+def _rounds(pruning: _Pruning, threshold: float, max_rounds) -> str:
+    """Fine-tune with fewer and fewer ReLU units; returns why it stopped.
+
+    The kept model's quiet units go first, all together; after a kept fit twice
+    as many of the least switching units are tried, after a refused one half
+    as many.
+    """
+    budget = np.inf if max_rounds is None else max_rounds
+    size, ranked = 0, None  # units to turn linear next; the kept model's, ranked
+    while pruning.origin:
+        if ranked is None:  # a new model: rank its units, its quiet ones go first
+            ranked, on, n_quiet = _ranked(pruning.best, pruning.X_fit, threshold)
+            size = max(size, n_quiet, 1)
+        size = min(size, len(ranked))
+        if len(pruning.history) - 1 >= budget:  # fits after the first one
+            return f"max_rounds={max_rounds} reached"
+        if pruning.fine_tune(ranked[:size], on[:size]):
             size *= 2  # it went: try twice as many next
             ranked = None
-            if not origin:
-                stop = "no ReLU unit left"
         elif size > 1:
             size //= 2  # too many at once: try half as many
         else:
-            stop = (
+            return (
                 "turning the least switching unit linear lowered the held-out "
-                f"score by more than tol={tol:g}"
+                f"score by more than tol={pruning.tol:g}"
             )
-    return PruningResult(
-        estimator_=best,
-        n_nonlinear=len(origin),
-        initial_n_nonlinear=p0,
-        score=best_score,
-        initial_score=initial_score,
-        pruned_units=tuple(pruned),
-        history=history,
-        stop_reason=stop,
-    )
+    return "no ReLU unit left"
 
 
 def _entry(round_, n_nonlinear, units, score, accepted, fitted) -> dict:
