@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from sk_alrnn._regressor import ALRNNRegressor
@@ -157,41 +157,20 @@ def request_from_args(args: argparse.Namespace) -> SweepRequest:
             if given[name] is not None:
                 raise ValueError(f"{flag} does not apply to --csv data{hint}; drop it")
     _check_estimator_params(given)
-    defaulted = [n for n in ("random_state",) if given[n] is None]
-    if args.csv is not None:
-        defaulted += [n for n in ("window", "horizon") if given[n] is None]
-
-    def value(name):
-        return CLI_DEFAULTS[name][0] if given[name] is None else given[name]
-
-    csv = args.csv is not None
+    csv_only = ("window", "horizon") if args.csv is not None else ()
+    defaulted = tuple(n for n in ("random_state", *csv_only) if given[n] is None)
+    # a flag of the field's name is copied as given; the others are derived here
+    copied = {f.name: given[f.name] for f in fields(SweepRequest) if f.name in given}
     return SweepRequest(
-        n_nonlinear=tuple(args.n_nonlinear),
-        task=args.task,
-        n_samples=args.n_samples,
-        n_timesteps=args.n_timesteps,
-        test_size=args.test_size,
-        csv=args.csv,
-        target=args.target,
-        window=value("window") if csv else None,
-        horizon=value("horizon") if csv else None,
-        features=None if args.features is None else tuple(args.features),
-        time_column=args.time_column,
-        statsmodels=not args.no_statsmodels,
-        n_hidden=args.n_hidden,
-        max_iter=args.max_iter,
-        learning_rate_init=args.learning_rate_init,
-        device=args.device,
-        cv=args.cv,
-        n_repeats=args.n_repeats,
-        tolerance=args.tolerance,
-        random_state=value("random_state"),
-        n_jobs=args.n_jobs,
-        threads=args.threads,
-        progress=not args.no_progress,
-        json=args.json,
-        plot=args.plot,
-        cli_defaults=tuple(defaulted),
+        **{
+            **copied,
+            **{name: CLI_DEFAULTS[name][0] for name in defaulted},
+            "n_nonlinear": tuple(args.n_nonlinear),
+            "features": None if args.features is None else tuple(args.features),
+            "statsmodels": not args.no_statsmodels,
+            "progress": not args.no_progress,
+            "cli_defaults": defaulted,
+        }
     )
 
 
