@@ -27,13 +27,37 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
+from sk_alrnn._history import DivergenceError, History, _Checkpoint, copy_state
 from sk_alrnn._interrupts import Latch, latched_interrupts
 from sk_alrnn._kernels.fpenv import flush_denormals
+from sk_alrnn._sequence_data import (
+    EVAL_STEPS,
+    SequenceData,
+    predict_chunked,
+    resolve_device,
+)
+
+__all__ = [
+    "EVAL_STEPS",
+    "SCHEDULES",
+    "DivergenceError",
+    "EvalFn",
+    "History",
+    "LossFn",
+    "SequenceData",
+    "TrainConfig",
+    "copy_state",
+    "predict_chunked",
+    "resolve_batch_size",
+    "resolve_device",
+    "resolve_patience",
+    "train",
+]
 
 LossFn = Callable[[Tensor, Tensor, Tensor | None], Tensor]
 # (outputs, targets, mask) of held-out data -> (loss, score); higher score is better
@@ -51,7 +75,6 @@ IMPROVING_SHARE = 0.02
 JUDGE_MIN_EPOCHS = 10  # a fit cut off before this many epochs counts as improving
 ADAPTIVE_FACTOR = 0.5  # "adaptive": the learning rate is halved on a plateau ...
 ADAPTIVE_MIN = 1e-2  # ... down to this share of learning_rate_init
-EVAL_STEPS = 2**14  # rows x time steps per forward call when evaluating
 COSINE_MIN = 1e-2  # "cosine": the learning rate ends at this share of the initial
 
 
@@ -108,226 +131,9 @@ def resolve_patience(n_iter_no_change, max_iter: int) -> int | float:
     return n_iter_no_change
 
 
-@dataclass
-class SequenceData:
-    """Tensors of a data set on the training device; built once per fit.
-
-    ``lengths`` is None when every sequence has all T steps, which lets the
-    kernels and losses skip masking.
-    """
-
-    X: Tensor  # (N, T, K), zero padded
-    lengths: Tensor | None  # (N,) int64 on the device, or None: all T steps
-    y: Tensor  # (N, O) / (N,) or (N, T, O) / (N, T) for sequence targets
-    lengths_cpu: Tensor | None  # (N,) int64 on the CPU, to trim batches (no sync)
-    # per-sequence (N,) or, for sequence targets, per-step (N, T) loss weights;
-    # None: unweighted (the loss functions are then called without them)
-    weight: Tensor | None = None
-
-    def __len__(self) -> int:
-        return self.X.shape[0]
-
-    def rows(self, idx: Tensor | slice) -> SequenceData:
-        """The sequences ``idx`` (a CPU index tensor or a slice)."""
-        dev_idx = idx.to(self.X.device) if isinstance(idx, Tensor) else idx
-        ragged = self.lengths is not None
-        return SequenceData(
-            self.X[dev_idx],
-            self.lengths[dev_idx] if ragged else None,
-            self.y[dev_idx],
-            self.lengths_cpu[idx] if ragged else None,
-            None if self.weight is None else self.weight[dev_idx],
-        )
-
-    def mask(self) -> Tensor | None:
-        """(N, T) True on valid steps; None when all steps are valid."""
-        if self.lengths is None:
-            return None
-        steps = torch.arange(self.X.shape[1], device=self.X.device)
-        return steps < self.lengths[:, None]
-
-    def batch(self, idx: Tensor, sequence: bool) -> SequenceData:
-        """The rows ``idx`` with the batch's trailing padding dropped."""
-        part = self.rows(idx)
-        if part.lengths is None:
-            return part
-        n_steps = int(part.lengths_cpu.max())  # trailing padding of the batch dropped
-        weight = part.weight
-        if sequence:
-            y = part.y[:, :n_steps]
-            weight = None if weight is None else weight[:, :n_steps]  # (b, T_b)
-        return SequenceData(
-            part.X[:, :n_steps],  # (b, T_b, K)
-            part.lengths,
-            y if sequence else part.y,
-            part.lengths_cpu,
-            weight,
-        )
-
-    def targets(self, sequence: bool) -> tuple:
-        """``(y, mask)`` or ``(y, mask, weight)``: what a loss function takes.
-
-        The mask (valid steps) is given for sequence targets only; the weights
-        only when the data are weighted.
-        """
-        mask = self.mask() if sequence else None
-        return (self.y, mask) if self.weight is None else (self.y, mask, self.weight)
-
-
-@dataclass
-class History:
-    """What one call to :func:`train` did."""
-
-    loss_curve: list[float] = field(default_factory=list)
-    validation_scores: list[float] = field(default_factory=list)
-    validation_losses: list[float] = field(default_factory=list)
-    best_loss: float = math.inf
-    best_validation_score: float = -math.inf  # score of the kept (best-loss) epoch
-    best_monitored: float = math.inf  # lowest monitored loss (validation or training)
-    best_epoch: int = 0  # epoch of best_monitored (1-based; 0: none)
-    stop_reason: str = "max_iter"  # "converged", "plateau" or "max_iter"
-    converged: bool = False  # stop_reason != "max_iter"
-    interrupted: bool = False
-    # KeyboardInterrupt or FloatingPointError (divergence) that ended training; the
-    # module, optimizer and generator then hold the last good checkpoint (below).
-    fault: BaseException | None = None
-
-    @property
-    def monitored(self) -> list[float]:
-        """The monitored loss per epoch: validation losses, else training losses."""
-        return self.validation_losses or self.loss_curve
-
-    def recount(self) -> None:
-        """Recompute the best values from the curves (after a roll-back)."""
-        monitored = self.monitored
-        self.best_loss = min(self.loss_curve, default=math.inf)
-        self.best_monitored = min(monitored, default=math.inf)
-        self.best_epoch = (monitored.index(self.best_monitored) + 1) if monitored else 0
-        scores = self.validation_scores
-        self.best_validation_score = (
-            scores[self.best_epoch - 1] if scores and self.best_epoch else -math.inf
-        )
-
-
-@dataclass
-class _Checkpoint:
-    """Weights, optimizer state and generator state at the end of an epoch."""
-
-    epochs: int  # epochs completed in this call
-    weights: dict[str, Tensor]
-    optimizer: dict
-    generator: Tensor
-
-    @classmethod
-    def take(
-        cls, epochs: int, module: nn.Module, optimizer: torch.optim.Optimizer, generator
-    ) -> _Checkpoint:
-        return cls(
-            epochs,
-            copy_state(module.state_dict()),
-            copy_state(optimizer.state_dict()),
-            generator.get_state(),
-        )
-
-    def restore(self, module, optimizer, generator, history: History) -> None:
-        """Roll the training state and ``history`` back to this checkpoint."""
-        del history.loss_curve[self.epochs :]
-        del history.validation_scores[self.epochs :]
-        del history.validation_losses[self.epochs :]
-        history.recount()
-        module.load_state_dict(self.weights)
-        optimizer.load_state_dict(self.optimizer)
-        generator.set_state(self.generator)
-
-
-class _Diverged(Exception):
-    """Raised inside the loop; becomes the DivergenceError in History.fault."""
-
-
-class DivergenceError(FloatingPointError, ValueError):
-    """Training diverged: a non-finite loss, gradient, weight or output.
-
-    A ``FloatingPointError`` (what went wrong) and a ``ValueError`` (the usual
-    cause is a hyperparameter or input scale that does not suit the data, and
-    sklearn's tools treat bad values as ``ValueError``).
-
-    ``history`` (set by :func:`train`) is the History of the training it ended:
-    the epochs completed before it.
-
-    Examples
-    --------
-    >>> issubclass(DivergenceError, FloatingPointError)
-    True
-    >>> issubclass(DivergenceError, ValueError)
-    True
-    """
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; otherwise check availability.
-
-    Examples
-    --------
-    >>> resolve_device("cpu")
-    device(type='cpu')
-    """
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device={device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'."
-        ) from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but CUDA is not available here; "
-            "use device='auto' (CUDA when present, else CPU) or device='cpu'."
-        )
-    return dev
-
-
 def _penalty(module: nn.Module) -> Tensor:
     """Sum of squares of the module's ``penalized_parameters()``."""
     return sum((w * w).sum() for w in module.penalized_parameters())
-
-
-def copy_state(obj, device: str | torch.device | None = None):
-    """Copy of nested dicts, lists and tuples with their tensors copied (to ``device``).
-
-    An optimizer's state dict holds only those, numbers, strings and None:
-    ``copy.deepcopy`` does the same at several times the cost per epoch.
-    """
-    if isinstance(obj, Tensor):
-        obj = obj.detach()
-        return obj.clone() if device is None else obj.to(device, copy=True)
-    if isinstance(obj, dict):
-        return {key: copy_state(value, device) for key, value in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(copy_state(value, device) for value in obj)
-    return obj
-
-
-def predict_chunked(
-    module: nn.Module, data: SequenceData, sequence: bool, chunk: int | None = None
-) -> Tensor:
-    """``module``'s outputs for all of ``data``, ``chunk`` rows per call, no gradients.
-
-    Bounds the memory of evaluation (a forward pass holds the latents of all
-    rows it is given) for large validation and training sets. The default
-    chunk holds about :data:`EVAL_STEPS` time steps.
-    """
-    if chunk is None:
-        chunk = max(1, EVAL_STEPS // max(1, data.X.shape[1]))
-    with torch.no_grad():
-        parts = [
-            module(part.X, part.lengths, sequence=sequence)
-            for part in (
-                data.rows(slice(begin, begin + chunk))
-                for begin in range(0, len(data), chunk)
-            )
-        ]
-    return torch.cat(parts) if len(parts) != 1 else parts[0]
 
 
 def _all_finite(module: nn.Module) -> bool:
@@ -591,6 +397,10 @@ def _clip_gradients(module: nn.Module, max_norm: float | None) -> Tensor:
         for g in grads:
             g.mul_(scale.to(g.dtype))
     return total
+
+
+class _Diverged(Exception):
+    """Raised inside the loop; becomes the DivergenceError in History.fault."""
 
 
 def _diverged(config: TrainConfig, what: str) -> DivergenceError:
