@@ -453,21 +453,7 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self)
         m = self.module_
-
-        def arr(t):
-            return t.detach().cpu().double().numpy()
-
-        scale, offset = self._readout_affine(m.n_outputs)
-        return ALRNNParams(
-            A=arr(m.A),
-            W=arr(m.W),
-            C=arr(m.C),
-            h=arr(m.h),
-            B=scale[:, None] * arr(m.B),  # (O, M)
-            b=scale * arr(m.b) + offset,  # (O,)
-            n_nonlinear=m.n_nonlinear,
-            activation=m.activation,
-        )
+        return m.to_params(*self._readout_affine(m.n_outputs))
 
 
 def _kept_loss(history: History) -> float:

@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from sk_alrnn._kernels import rollout
 from sk_alrnn._kernels.reference import ACTIVATION_FNS
 from sk_alrnn._layout import n_linear
-from sk_alrnn._params import ACTIVATIONS
+from sk_alrnn._params import ACTIVATIONS, ALRNNParams
 
 # "paper" is the name "sequence" had before the other presets came.
 INITS = ("memory", "sequence", "paper", "dsr", "multitask")
@@ -171,6 +171,32 @@ class ALRNN(nn.Module):
             ):
                 value = torch.tensor(np.array(value), dtype=self.W.dtype)  # a copy
                 getattr(self, key).copy_(value)
+
+    def to_params(self, out_scale, out_offset, in_scale=None, in_offset=None):
+        """Frozen float64 :class:`ALRNNParams` of the weights, in the data's units.
+
+        The network reads standardised inputs ``(x - in_offset) / in_scale``
+        (folded into C and h; None: raw inputs) and its outputs are mapped as
+        ``out_scale * (B z + b) + out_offset`` (folded into B and b).
+        """
+
+        def arr(t):
+            return t.detach().cpu().double().numpy()
+
+        C, h = arr(self.C), arr(self.h)
+        if in_scale is not None:
+            C = C / in_scale  # (M, K)
+            h = h - C @ in_offset
+        return ALRNNParams(
+            A=arr(self.A),
+            W=arr(self.W),
+            C=C,
+            h=h,
+            B=out_scale[:, None] * arr(self.B),  # (O, M)
+            b=out_scale * arr(self.b) + out_offset,  # (O,)
+            n_nonlinear=self.n_nonlinear,
+            activation=self.activation,
+        )
 
     def mar_penalty(self, n_units: int) -> Tensor:
         """Manifold-attractor regularisation of the first ``n_units`` units.
