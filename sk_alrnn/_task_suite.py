@@ -107,8 +107,39 @@ def _load_digits(n_samples, n_timesteps, random_state):
     return X[idx], y[idx]
 
 
+class EstimatorSettings:
+    """The AL-RNN estimator and its settings for a task or a sweep's data.
+
+    For a dataclass with the fields ``classification`` (bool), ``output`` (the
+    estimators' ``output``) and ``extra_params`` (dict): :class:`Task` and the
+    command line's ``Scoring``.
+    """
+
+    classification: bool
+    output: str
+    extra_params: dict
+
+    @property
+    def estimator_class(self) -> type:
+        """ALRNNClassifier when ``classification``, else ALRNNRegressor."""
+        return ALRNNClassifier if self.classification else ALRNNRegressor
+
+    def settings(self, **overrides) -> dict:
+        """``n_hidden``, ``max_iter``, ``learning_rate_init`` (the estimators'
+        defaults unless overridden by a non-None value), ``output`` and
+        ``extra_params``, then the other non-None ``overrides``."""
+        settings = {
+            k: v
+            for k, v in self.estimator_class().get_params().items()
+            if k in ("n_hidden", "max_iter", "learning_rate_init")
+        }
+        settings.update({"output": self.output, **self.extra_params})
+        settings.update({k: v for k, v in overrides.items() if v is not None})
+        return settings
+
+
 @dataclass(frozen=True)
-class Task:
+class Task(EstimatorSettings):
     """One benchmark task: data, models, scoring and defaults.
 
     Attributes
@@ -162,23 +193,10 @@ class Task:
         n_timesteps = self.n_timesteps if n_timesteps is None else int(n_timesteps)
         return self._loader(n_samples, n_timesteps, random_state)
 
-    def settings(self, **overrides):
-        """Estimator settings: the estimator's defaults, the task's ``output`` and
-        ``extra_params``, updated by the non-None ``overrides``."""
-        cls = ALRNNClassifier if self.classification else ALRNNRegressor
-        settings = {
-            k: v
-            for k, v in cls().get_params().items()
-            if k in ("n_hidden", "max_iter", "learning_rate_init")
-        }
-        settings.update({"output": self.output, **self.extra_params})
-        settings.update({k: v for k, v in overrides.items() if v is not None})
-        return settings
-
     def make_estimator(self, n_nonlinear, **overrides):
         """An unfitted AL-RNN with P = ``n_nonlinear`` (keywords override defaults)."""
-        cls = ALRNNClassifier if self.classification else ALRNNRegressor
-        return cls(n_nonlinear=n_nonlinear, **self.settings(**overrides))
+        settings = self.settings(**overrides)
+        return self.estimator_class(n_nonlinear=n_nonlinear, **settings)
 
     def make_baseline(self, cell="gru", **overrides):
         """An unfitted GRU/LSTM/tanh baseline with the same M and training."""

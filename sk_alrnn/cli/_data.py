@@ -36,9 +36,7 @@ from sklearn.model_selection import (
     train_test_split,
 )
 
-from sk_alrnn._classifier import ALRNNClassifier
-from sk_alrnn._regressor import ALRNNRegressor
-from sk_alrnn._task_suite import get_task
+from sk_alrnn._task_suite import EstimatorSettings, get_task
 from sk_alrnn.cli._baselines import Series, forecaster_scores
 from sk_alrnn.cli._csv_file import CsvFileError, header, read_text
 from sk_alrnn.cli._request import SweepRequest
@@ -53,7 +51,7 @@ _PANDAS_HINT = 'pip install pandas (or pip install "sk-alrnn[test]")'
 
 
 @dataclass(frozen=True)
-class Scoring:
+class Scoring(EstimatorSettings):
     """What the sweep fits and how it scores it: a task's, or the CSV windows'."""
 
     name: str  # the task's name, or "csv" (the JSON file's "task")
@@ -64,22 +62,6 @@ class Scoring:
     trivial_score: float  # what a trivial predictor scores
     trivial_note: str  # which trivial predictor that is
     extra_params: dict = field(default_factory=dict)  # beyond the defaults
-
-    def settings(self, **overrides) -> dict:
-        """``n_hidden``, ``max_iter``, ``learning_rate_init`` (the estimators'
-        defaults unless overridden by a non-None value), ``output`` and extras."""
-        settings = {
-            k: v
-            for k, v in self.estimator_class().get_params().items()
-            if k in ("n_hidden", "max_iter", "learning_rate_init")
-        }
-        settings.update({"output": self.output, **self.extra_params})
-        settings.update({k: v for k, v in overrides.items() if v is not None})
-        return settings
-
-    @property
-    def estimator_class(self) -> type:
-        return ALRNNClassifier if self.classification else ALRNNRegressor
 
     def make_estimator(self, n_nonlinear: int, **params):
         """An unfitted AL-RNN with P = ``n_nonlinear`` and ``params``."""
