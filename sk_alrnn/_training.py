@@ -20,6 +20,11 @@ in :attr:`History.stop_reason`:
   learnt (almost) nothing, e.g. it stopped on a plateau before finding a gate;
 - ``"max_iter"``: reached ``max_iter`` while still improving (or after fewer than
   ``JUDGE_MIN_EPOCHS`` epochs, too few to tell).
+
+The data a fit runs on (:class:`SequenceData`, :func:`predict_chunked`,
+:func:`resolve_device`) live in :mod:`sk_alrnn._sequence_data`, the record of a
+call and its roll-back (:class:`History`, :class:`DivergenceError`,
+:func:`copy_state`) in :mod:`sk_alrnn._history`; both are re-exported here.
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@ step, O outputs. Sequences come in as
 
 Everything is returned zero padded to (N, T, K) with the valid length of each row;
 padding sits after a sequence's end, so it never changes the valid steps.
+
+The forecasters' time-step table checks (:func:`check_table`,
+:func:`check_columns`, :func:`check_finite`) live in :mod:`sk_alrnn._table_checks`
+and are re-exported here.
 """
 
 from __future__ import annotations
@@ -223,13 +227,18 @@ def check_sequences(estimator, X, *, reset: bool, dtype) -> Sequences:
                 f"({sorted(n_feats)}); every sequence needs the same features."
             )
         lengths = np.array([s.shape[0] for s in seqs], dtype=np.int64)
-        padded = np.zeros((len(seqs), lengths.max(), seqs[0].shape[1]), dtype=dtype)
-        for row, s in zip(padded, seqs, strict=True):
-            row[: s.shape[0]] = s  # (T_i, K) into (T, K)
-        out = Sequences(padded, lengths, ragged=True)
+        out = Sequences(_pad(seqs, lengths.max(), dtype), lengths, ragged=True)
     else:
         out = Sequences(*_check_regular(estimator, X, name, dtype, reset), ragged=False)
     _check_n_features(estimator, out.X, name, reset)
+    return out
+
+
+def _pad(items, n_steps, dtype) -> np.ndarray:
+    """Stack (T_i, ...) arrays into (N, n_steps, ...), zeros after each one's end."""
+    out = np.zeros((len(items), n_steps, *items[0].shape[1:]), dtype)
+    for row, item in zip(out, items, strict=True):
+        row[: len(item)] = item  # (T_i, ...) into (n_steps, ...)
     return out
 
 
@@ -394,9 +403,7 @@ def _check_ragged_targets(y, seqs, name, dtype):
         out_dtype = np.result_type(*(yi.dtype for yi in items))
     except TypeError:  # no common type (numbers mixed with strings)
         out_dtype = np.dtype(object)
-    out = np.zeros((len(items), seqs.X.shape[1], *items[0].shape[1:]), out_dtype)
-    for row, yi in zip(out, items, strict=True):
-        row[: yi.shape[0]] = yi
+    out = _pad(items, seqs.X.shape[1], out_dtype)
     _check_target_range(out, name, dtype)
     return out
 
