@@ -60,3 +60,14 @@ def _outside_legend(ax, handles, top: int = LEGEND_TOP, title=None):
         bbox_to_anchor=(1.02, 1.0),
         borderaxespad=0.0,
     )
+
+
+def _label(ax, xlabel, ylabel=None, title=None, *, grid=False, legend=False):
+    """Set the labels and title given; the plots' light grid and small legend."""
+    texts = {"xlabel": xlabel, "ylabel": ylabel, "title": title}
+    ax.set(**{k: v for k, v in texts.items() if v is not None})
+    if grid:
+        ax.grid(alpha=0.3)
+    if legend:
+        ax.legend(fontsize="small", loc="best")
+    return ax

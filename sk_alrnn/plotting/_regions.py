@@ -22,6 +22,7 @@ from sk_alrnn.analysis._region_results import _bits
 from sk_alrnn.plotting._axes import (
     LEGEND_TOP,
     _distinct_colors,
+    _label,
     _new_axes,
     _outside_legend,
 )
@@ -95,12 +96,10 @@ def plot_region_raster(est_or_params, X, n_sequences: int = 5, ax=None):
         fontsize="small" if stats.n_regions > 8 else None,
     )
     ax.invert_yaxis()  # most frequent region on top
-    ax.set_xlabel("time step t")
-    ax.set_ylabel("region (ReLU code), by frequency")
-    ax.set_title(f"Linear regions visited ({stats.n_regions} on X)")
+    title = f"Linear regions visited ({stats.n_regions} on X)"
+    _label(ax, "time step t", "region (ReLU code), by frequency", title, grid=True)
     if n_shown > 1:
         _outside_legend(ax, lines)
-    ax.grid(alpha=0.3)
     return ax
 
 
@@ -181,9 +180,7 @@ def plot_spectra(
             )
         )
     ax.set_aspect("equal", adjustable="datalim")
-    ax.set_xlabel(r"Re $\lambda$")
-    ax.set_ylabel(r"Im $\lambda$")
-    ax.set_title("Eigenvalues of each region's J")
+    _label(ax, r"Re $\lambda$", r"Im $\lambda$", "Eigenvalues of each region's J")
     _outside_legend(ax, points, top=legend_top)
     return ax
 
@@ -248,10 +245,11 @@ def plot_region_sharing(result, top: int = 20, ax=None):
     )
     ax.set_yticks(np.arange(len(result.groups)))
     ax.set_yticklabels([str(g) for g in result.groups])
-    ax.set_xlabel("region (ReLU code), by total steps; * = used by >= 2 groups")
-    ax.set_title(
-        f"Region occupancy per group: {result.shared_fraction:.0%} of regions "
-        f"shared, {result.weighted_shared_fraction:.0%} of steps"
+    _label(
+        ax,
+        "region (ReLU code), by total steps; * = used by >= 2 groups",
+        title=f"Region occupancy per group: {result.shared_fraction:.0%} of "
+        f"regions shared, {result.weighted_shared_fraction:.0%} of steps",
     )
     ax.figure.colorbar(image, ax=ax, label="share of the group's steps")
     return ax

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sk_alrnn.plotting._axes import _new_axes
+from sk_alrnn.plotting._axes import _label, _new_axes
 
 
 def _score_key(cv_results, scoring) -> str:
@@ -118,13 +118,10 @@ def plot_score_vs_nonlinear(
                 label=f"train ({label})" if group else "train",
             )
     ax.set_xticks(np.unique(x_all))
-    ax.set_xlabel(param)
-    ax.set_ylabel(f"mean test {name}" if name != "score" else "mean test score")
-    ax.set_title(f"Cross-validated score vs. {param}")
-    ax.grid(alpha=0.3)
-    if len(groups) > 1 or train is not None:
-        ax.legend(fontsize="small", loc="best")
-    return ax
+    ylabel = f"mean test {name}" if name != "score" else "mean test score"
+    legend = len(groups) > 1 or train is not None
+    title = f"Cross-validated score vs. {param}"
+    return _label(ax, param, ylabel, title, grid=True, legend=legend)
 
 
 def plot_learning_curves(curves, ax=None, *, score_name="score", baseline=None):
@@ -188,8 +185,5 @@ def plot_learning_curves(curves, ax=None, *, score_name="score", baseline=None):
     ax.set_xscale("log")
     ax.minorticks_off()
     ax.set_xticks(sorted(ticks), [f"{t:g}" for t in sorted(ticks)])
-    ax.set_xlabel("training sequences")
-    ax.set_ylabel(f"test {score_name}")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", loc="best")
-    return ax
+    ylabel = f"test {score_name}"
+    return _label(ax, "training sequences", ylabel, grid=True, legend=True)
