@@ -5,17 +5,29 @@ Shapes: N sequences, T time steps, K input features per step.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.utils import check_random_state
 
-
-def _check_int(name, value, minimum):
-    value = int(value)
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value}.")
-    return value
+from sk_alrnn._validation import Interval, StrOptions, validate_params
 
 
+def _at_least(minimum):
+    return [Interval(Integral, minimum, None, closed="left")]
+
+
+@validate_params(
+    {
+        "n_samples": _at_least(1),
+        "n_symbols": _at_least(2),
+        "sequence_length": _at_least(1),
+        "delay": _at_least(0),
+        "output": [StrOptions({"sequence", "recall"})],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_copy_task(
     n_samples=1000,
     *,
@@ -83,12 +95,7 @@ def make_copy_task(
     >>> y[:, :4].tolist()
     [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
     """
-    n_samples = _check_int("n_samples", n_samples, 1)
-    n_symbols = _check_int("n_symbols", n_symbols, 2)
-    length = _check_int("sequence_length", sequence_length, 1)
-    delay = _check_int("delay", delay, 0)
-    if output not in ("sequence", "recall"):
-        raise ValueError(f"output must be 'sequence' or 'recall'; got {output!r}.")
+    length = sequence_length
     rng = check_random_state(random_state)
     n_timesteps = 2 * length + delay + 1
     symbols = rng.randint(0, n_symbols, size=(n_samples, length))  # (N, L)
@@ -104,6 +111,16 @@ def make_copy_task(
     return X, y
 
 
+@validate_params(
+    {
+        "n_samples": _at_least(1),
+        "n_timesteps": _at_least(1),
+        "coherence": [Interval(Real, 0, None, closed="neither")],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_contextual_integration(
     n_samples=1000,
     n_timesteps=50,
@@ -158,12 +175,6 @@ def make_contextual_integration(
     >>> bool(np.array_equal(y, X[np.arange(4), 0, context] > 0))
     True
     """
-    n_samples = _check_int("n_samples", n_samples, 1)
-    n_timesteps = _check_int("n_timesteps", n_timesteps, 1)
-    if not coherence > 0:
-        raise ValueError(f"coherence must be positive; got {coherence}.")
-    if not noise >= 0:
-        raise ValueError(f"noise must be non-negative; got {noise}.")
     rng = check_random_state(random_state)
     signs = rng.choice([-1.0, 1.0], size=(n_samples, 2))  # (N, 2)
     context = rng.randint(0, 2, size=n_samples)  # (N,)
