@@ -14,7 +14,7 @@ import functools
 
 import numpy as np
 
-__all__ = ["floor", "n_linear", "phi", "relu_mask", "relu_units"]
+__all__ = ["floor", "n_linear", "phi", "relu_code", "relu_mask", "relu_units"]
 
 
 def n_linear(n_hidden: int, n_nonlinear: int) -> int:
@@ -74,3 +74,15 @@ def phi(z: np.ndarray, n_nonlinear: int) -> np.ndarray:
     cut = relu_units(out.shape[-1], n_nonlinear)
     out[..., cut] = np.maximum(out[..., cut], 0.0)
     return out
+
+
+def relu_code(z: np.ndarray, n_nonlinear: int) -> np.ndarray:
+    """(..., P) bool, the region's bitcode: which of the last P units are > 0.
+
+    >>> import numpy as np
+    >>> relu_code(np.array([[1.0, 2.0, -3.0], [-1.0, 0.0, 3.0]]), 2)
+    array([[ True, False],
+           [False,  True]])
+    """
+    z = np.asarray(z)
+    return z[..., relu_units(z.shape[-1], n_nonlinear)] > 0

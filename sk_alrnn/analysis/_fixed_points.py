@@ -16,7 +16,7 @@ import itertools
 
 import numpy as np
 
-from sk_alrnn._layout import phi, relu_units
+from sk_alrnn._layout import phi, relu_code
 from sk_alrnn._params import ALRNNParams
 from sk_alrnn.analysis._inputs import _params_and_X, _pipeline_input
 from sk_alrnn.analysis._point_results import (
@@ -76,10 +76,6 @@ def _solve(F: np.ndarray, g: np.ndarray, rtol: float) -> tuple[np.ndarray, bool]
 def _step(params: ALRNNParams, z: np.ndarray, c: np.ndarray) -> np.ndarray:
     """One step of the true map ``f(z) = A*z + W phi(z) + c``."""
     return params.A * z + params.W @ phi(z, params.n_nonlinear) + c
-
-
-def _code(params: ALRNNParams, z: np.ndarray) -> np.ndarray:
-    return z[relu_units(params.n_hidden, params.n_nonlinear)] > 0
 
 
 def _visited_regions(params: ALRNNParams, X) -> list[np.ndarray]:
@@ -174,7 +170,7 @@ def fixed_points(
                 z=z,
                 code=code,
                 region=int(r),
-                is_real=bool(np.array_equal(_code(params, z), code)),
+                is_real=bool(np.array_equal(relu_code(z, params.n_nonlinear), code)),
                 eigenvalues=eig,
                 stable=bool(radius < 1.0 and not singular),
                 singular=singular,
@@ -292,9 +288,7 @@ def cycles(
                 points.append(_step(params, points[-1], c))
             points = np.array(points)  # (k, M)
             back = _step(params, points[-1], c)
-            visited = codes_to_int(
-                np.array([_code(params, z) for z in points]).reshape(k, p)
-            )
+            visited = codes_to_int(relu_code(points, p).reshape(k, p))
             scale = max(np.abs(points).max(), 1.0)
             distinct = all(
                 np.abs(points[j] - points[0]).max() > atol * scale for j in range(1, k)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sk_alrnn._layout import phi, relu_units
+from sk_alrnn._layout import phi, relu_code, relu_units
 from sk_alrnn._params import ALRNNParams
 from sk_alrnn.analysis._inputs import (
     _as_sequences,
@@ -166,12 +166,11 @@ def region_codes(est_or_params, X):
     array([[2, 1]])
     """
     params, X = _params_and_X(est_or_params, X)
-    relu = relu_units(params.n_hidden, params.n_nonlinear)
     z = latent_trajectories(params, X)
     if isinstance(z, list):
-        codes = [zi[:, relu] > 0 for zi in z]  # (T_i, P)
+        codes = [relu_code(zi, params.n_nonlinear) for zi in z]  # (T_i, P)
         return codes, [codes_to_int(c) for c in codes]
-    codes = z[..., relu] > 0  # (n, T, P)
+    codes = relu_code(z, params.n_nonlinear)  # (n, T, P)
     return codes, codes_to_int(codes)
 
 
