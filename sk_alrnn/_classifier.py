@@ -11,12 +11,21 @@ from typing import ClassVar
 import numpy as np
 import torch
 from scipy.special import log_expit, log_softmax
-from sklearn.base import ClassifierMixin
-from sklearn.metrics import accuracy_score
 from torch.nn import functional as F
 
 from sk_alrnn._base import BaseALRNN
+from sk_alrnn._docfrag import (
+    AS_IN_FIT,
+    FIT_SEQUENCES,
+    LATENT_STATE,
+    SEQUENCE_INPUTS,
+    SEQUENCES,
+    WEIGHTS_AS_IN_FIT,
+    fill,
+    sections,
+)
 from sk_alrnn._param_table import CLASSIFIER_PARAMS, constraints, fill_doc
+from sk_alrnn._predict_mixins import SequenceClassifierMixin
 from sk_alrnn._validation import (
     _fit_context,
     check_classification_targets,
@@ -26,18 +35,15 @@ from sk_alrnn._weights import apply_class_weight
 
 
 @fill_doc
-class ALRNNClassifier(ClassifierMixin, BaseALRNN):
+@fill(latent_state=LATENT_STATE, sequence_inputs=SEQUENCE_INPUTS)
+class ALRNNClassifier(SequenceClassifierMixin, BaseALRNN):
     """Almost-linear RNN classifier trained with cross-entropy.
 
-    The latent state follows ``z_t = A z_{t-1} + W phi(z_{t-1}) + C x_t + h`` from
-    ``z_0 = 0``, where ``phi`` is the identity on the first ``n_hidden - n_nonlinear``
-    units and ReLU on the last ``n_nonlinear``; the logits are ``B z_t + b``: one
+    {latent_state}; the logits are ``B z_t + b``: one
     logit (sigmoid) for two classes, one per class (softmax) otherwise. Labels may be
     of any type (ints, strings, ...).
 
-    X is a 3D array (n_sequences, n_timesteps, n_features), a 2D array or
-    DataFrame (n_sequences, n_timesteps) of univariate sequences, or a list of
-    (n_timesteps_i, n_features) arrays of different lengths.
+    {sequence_inputs}
 
     Parameters
     ----------
@@ -127,49 +133,33 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
         self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @sections(
+        FIT_SEQUENCES,
+        """y : array-like
+    ``output="last"``: (n_sequences,) labels. ``output="sequence"``:
+    (n_sequences, n_timesteps) labels or a list of (n_timesteps_i,) arrays.""",
+        """sample_weight : array-like of shape (n_sequences,), default=None
+    Weight of each sequence in the loss (a weighted mean over each
+    batch) and in the validation loss and accuracy; multiplied by
+    ``class_weight``. With ``output="sequence"`` also one weight per
+    step: (n_sequences, n_timesteps) or a list of (n_timesteps_i,)
+    arrays. A weight of 0 drops the sequence (or step) from the fit.""",
+        returns="self : ALRNNClassifier",
+    )
     def fit(self, X, y, sample_weight=None):
-        """Fit the model to sequences X and labels y.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_sequences, n_timesteps, n_features) or \
-(n_sequences, n_timesteps), or list of arrays
-            Input sequences.
-        y : array-like
-            ``output="last"``: (n_sequences,) labels. ``output="sequence"``:
-            (n_sequences, n_timesteps) labels or a list of (n_timesteps_i,) arrays.
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weight of each sequence in the loss (a weighted mean over each
-            batch) and in the validation loss and accuracy; multiplied by
-            ``class_weight``. With ``output="sequence"`` also one weight per
-            step: (n_sequences, n_timesteps) or a list of (n_timesteps_i,)
-            arrays. A weight of 0 drops the sequence (or step) from the fit.
-
-        Returns
-        -------
-        self : ALRNNClassifier
-        """
+        """Fit the model to sequences X and labels y."""
         return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @sections(
+        AS_IN_FIT.format(y="Labels"),
+        """classes : array-like of shape (n_classes,), default=None
+    All labels that may ever appear; required on the first call.""",
+        WEIGHTS_AS_IN_FIT,
+        returns="self : ALRNNClassifier",
+    )
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Train for one epoch, starting from the current weights if fitted.
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences, as in :meth:`fit`.
-        y : array-like
-            Labels, as in :meth:`fit`.
-        classes : array-like of shape (n_classes,), default=None
-            All labels that may ever appear; required on the first call.
-        sample_weight : array-like, default=None
-            Weights, as in :meth:`fit`.
-
-        Returns
-        -------
-        self : ALRNNClassifier
-        """
+        """Train for one epoch, starting from the current weights if fitted."""
         if not hasattr(self, "module_") and classes is None:
             raise ValueError(
                 "ALRNNClassifier.partial_fit needs classes=... on its first call: "
@@ -285,106 +275,43 @@ class ALRNNClassifier(ClassifierMixin, BaseALRNN):
         return np.ones(n_outputs), np.zeros(n_outputs)
 
     # -- prediction ----------------------------------------------------------------
-    def _logits(self, X):
+    def _predict_as(self, X, method):
+        """``method``'s values from the logits, per sequence or per step."""
         out, seqs = self._raw_predict(X)
-        return out.astype(np.float64), seqs  # (N, O) or (N, T, O)
-
-    def _finish(self, values, seqs):
+        values = self._from_logits(out.astype(np.float64), method)
         if self.output == "sequence" and seqs.ragged:
             return seqs.unpad(values)
         return values
 
+    def _from_logits(self, logits, method):
+        """Scores, labels or (log) probabilities from logits (..., 1) or (..., C)."""
+        if method == "decision_function":
+            return logits[..., 0] if logits.shape[-1] == 1 else logits
+        if method == "predict":
+            return self.classes_[_codes(logits)]
+        log_proba = _log_proba(logits)
+        return log_proba if method == "predict_log_proba" else np.exp(log_proba)
+
+    def _labels(self, logits):
+        return self._from_logits(logits, "predict")
+
+    def _score_rows(self, X, y, weights, metric):
+        return self._score_valid_steps(
+            X, y, weights, target_dtype=None, to_labels=self._labels, metric=metric
+        )
+
+    @sections(SEQUENCES, returns="scores : ndarray or list of ndarray")
     def decision_function(self, X):
         """Logits: (n_sequences,) for two classes, else (n_sequences, n_classes).
 
         With ``output="sequence"`` there is one more axis for the time steps.
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences.
-
-        Returns
-        -------
-        scores : ndarray or list of ndarray
         """
-        logits, seqs = self._logits(X)
-        if logits.shape[-1] == 1:
-            logits = logits[..., 0]
-        return self._finish(logits, seqs)
+        return self._predict_as(X, "decision_function")
 
+    @sections(SEQUENCES, returns="log_proba : ndarray or list of ndarray")
     def predict_log_proba(self, X):
-        """Log class probabilities, shaped like :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences.
-
-        Returns
-        -------
-        log_proba : ndarray or list of ndarray
-        """
-        logits, seqs = self._logits(X)
-        return self._finish(_log_proba(logits), seqs)
-
-    def predict_proba(self, X):
-        """Class probabilities; rows sum to 1, columns follow ``classes_``.
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_sequences, n_classes) or \
-(n_sequences, n_timesteps, n_classes), or list of ndarray for ragged X
-        """
-        logits, seqs = self._logits(X)
-        return self._finish(np.exp(_log_proba(logits)), seqs)
-
-    def predict(self, X):
-        """Predicted labels: (n_sequences,) or (n_sequences, n_timesteps).
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences.
-
-        Returns
-        -------
-        labels : ndarray or list of ndarray
-        """
-        logits, seqs = self._logits(X)
-        return self._finish(self.classes_[_codes(logits)], seqs)
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy; over all valid steps when ``output="sequence"``.
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences.
-        y : array-like
-            True labels, shaped as in :meth:`fit`.
-        sample_weight : array-like of shape (n_sequences,), optional
-            Per-sequence weights (repeated over a sequence's steps).
-
-        Returns
-        -------
-        score : float
-        """
-        if self.output == "last":
-            return super().score(X, y, sample_weight=sample_weight)
-        return self._score_valid_steps(
-            X,
-            y,
-            sample_weight,
-            target_dtype=None,
-            to_labels=lambda logits: self.classes_[_codes(logits)],
-            metric=accuracy_score,
-        )
+        """Log class probabilities, shaped like :meth:`predict_proba`."""
+        return self._predict_as(X, "predict_log_proba")
 
 
 def _codes(logits: np.ndarray) -> np.ndarray:

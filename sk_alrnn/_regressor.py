@@ -7,27 +7,32 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
 
 from sk_alrnn._base import BaseALRNN
+from sk_alrnn._docfrag import (
+    AS_IN_FIT,
+    FIT_SEQUENCES,
+    LATENT_STATE,
+    SEQUENCE_INPUTS,
+    WEIGHTS_AS_IN_FIT,
+    fill,
+    sections,
+)
 from sk_alrnn._param_table import fill_doc
+from sk_alrnn._predict_mixins import SequenceRegressorMixin
 from sk_alrnn._validation import _fit_context
 
 
 @fill_doc
-class ALRNNRegressor(RegressorMixin, BaseALRNN):
+@fill(latent_state=LATENT_STATE, sequence_inputs=SEQUENCE_INPUTS)
+class ALRNNRegressor(SequenceRegressorMixin, BaseALRNN):
     """Almost-linear RNN regressor trained with mean squared error.
 
-    The latent state follows ``z_t = A z_{t-1} + W phi(z_{t-1}) + C x_t + h`` from
-    ``z_0 = 0``, where ``phi`` is the identity on the first ``n_hidden - n_nonlinear``
-    units and ReLU on the last ``n_nonlinear``; predictions are ``B z_t + b``.
+    {latent_state}; predictions are ``B z_t + b``.
     Targets are standardised internally (mean 0, variance 1 per output); the loss
     curve is in those units, predictions and :meth:`get_alrnn_params` in y's units.
 
-    X is a 3D array (n_sequences, n_timesteps, n_features), a 2D array or
-    DataFrame (n_sequences, n_timesteps) of univariate sequences, or a list of
-    (n_timesteps_i, n_features) arrays of different lengths.
+    {sequence_inputs}
 
     Parameters
     ----------
@@ -61,48 +66,32 @@ class ALRNNRegressor(RegressorMixin, BaseALRNN):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @sections(
+        FIT_SEQUENCES,
+        """y : array-like
+    ``output="last"``: (n_sequences,) or (n_sequences, n_outputs).
+    ``output="sequence"``: (n_sequences, n_timesteps[, n_outputs]) or a list
+    of (n_timesteps_i[, n_outputs]) arrays.""",
+        """sample_weight : array-like of shape (n_sequences,), default=None
+    Weight of each sequence in the loss (a weighted mean over each
+    batch), in the target scaling and in the validation loss. With
+    ``output="sequence"`` also one weight per step: (n_sequences,
+    n_timesteps) or a list of (n_timesteps_i,) arrays. A weight of 0
+    drops the sequence (or step) from the fit.""",
+        returns="self : ALRNNRegressor",
+    )
     def fit(self, X, y, sample_weight=None):
-        """Fit the model to sequences X and targets y.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_sequences, n_timesteps, n_features) or \
-(n_sequences, n_timesteps), or list of arrays
-            Input sequences.
-        y : array-like
-            ``output="last"``: (n_sequences,) or (n_sequences, n_outputs).
-            ``output="sequence"``: (n_sequences, n_timesteps[, n_outputs]) or a list
-            of (n_timesteps_i[, n_outputs]) arrays.
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weight of each sequence in the loss (a weighted mean over each
-            batch), in the target scaling and in the validation loss. With
-            ``output="sequence"`` also one weight per step: (n_sequences,
-            n_timesteps) or a list of (n_timesteps_i,) arrays. A weight of 0
-            drops the sequence (or step) from the fit.
-
-        Returns
-        -------
-        self : ALRNNRegressor
-        """
+        """Fit the model to sequences X and targets y."""
         return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @sections(
+        AS_IN_FIT.format(y="Targets"),
+        WEIGHTS_AS_IN_FIT,
+        returns="self : ALRNNRegressor",
+    )
     def partial_fit(self, X, y, sample_weight=None):
-        """Train for one epoch, starting from the current weights if fitted.
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences, as in :meth:`fit`.
-        y : array-like
-            Targets, as in :meth:`fit`.
-        sample_weight : array-like, default=None
-            Weights, as in :meth:`fit`.
-
-        Returns
-        -------
-        self : ALRNNRegressor
-        """
+        """Train for one epoch, starting from the current weights if fitted."""
         return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     # -- hooks ---------------------------------------------------------------------
@@ -167,21 +156,8 @@ class ALRNNRegressor(RegressorMixin, BaseALRNN):
         return self._y_scale, self._y_mean
 
     # -- prediction ----------------------------------------------------------------
-    def predict(self, X):
-        """Predict targets for sequences X.
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences; their length may differ from those seen in fit.
-
-        Returns
-        -------
-        y_pred : ndarray or list of ndarray
-            ``output="last"``: (n_sequences,) or (n_sequences, n_outputs).
-            ``output="sequence"``: (n_sequences, n_timesteps[, n_outputs]), or a
-            list of per-sequence arrays when X was a ragged list.
-        """
+    def _predict_as(self, X, method):
+        """Predictions in y's units; ``method`` is ``"predict"``, the only one."""
         out, seqs = self._raw_predict(X)
         y = self._unscale(out)
         if self._single_output:
@@ -190,35 +166,9 @@ class ALRNNRegressor(RegressorMixin, BaseALRNN):
             return seqs.unpad(y)
         return y
 
-    def score(self, X, y, sample_weight=None):
-        """R^2 of the predictions; over all valid steps when ``output="sequence"``.
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences.
-        y : array-like
-            True targets, shaped as in :meth:`fit`.
-        sample_weight : array-like of shape (n_sequences,), optional
-            Per-sequence weights (repeated over a sequence's steps).
-
-        Returns
-        -------
-        score : float
-        """
-        if self.output == "last":
-            return super().score(X, y, sample_weight=sample_weight)
-
-        def r2(y_true, y_pred, sample_weight):
-            n_valid = len(y_true)  # compare as (n_valid, O)
-            return r2_score(
-                y_true.reshape(n_valid, -1),
-                y_pred.reshape(n_valid, -1),
-                sample_weight=sample_weight,
-            )
-
+    def _score_rows(self, X, y, weights, metric):
         return self._score_valid_steps(
-            X, y, sample_weight, target_dtype=float, to_labels=self._unscale, metric=r2
+            X, y, weights, target_dtype=float, to_labels=self._unscale, metric=metric
         )
 
     def _unscale(self, out):

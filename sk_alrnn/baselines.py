@@ -10,6 +10,7 @@ early stopping, ``partial_fit``...) except the network, which is PyTorch's own
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import ClassVar
 
 import torch
@@ -154,47 +155,68 @@ class _BaselineMixin:
         )
 
 
-@fill_parameters
+_DOC = """GRU / LSTM / tanh-RNN {task} with the AL-RNN estimators' API.
+
+    {intro}
+
+    Parameters
+    ----------
+    {{parameters}}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_alrnn.baselines import {name}
+    >>> X = np.random.RandomState(0).normal(size=(30, 6, 2))
+    >>> est = {name}(cell="{cell}", n_hidden=4, max_iter=2, random_state=0)
+    >>> est.fit(X, {y}).{method}(X[:2]).shape
+    {shape}
+    """
+
+
+def _documented(*, cell: str, y: str, method: str, shape: str):
+    """Class decorator: the docstring both baselines share, filled for ``cls``.
+
+    Its AL-RNN twin (the last base) names the task and the parameters that the
+    baseline drops; the Examples fit a ``cell`` baseline to ``y`` and show the
+    shape of ``method``'s answer.
+    """
+
+    def decorate(cls):
+        twin = cls.__bases__[-1]
+        dropped = [name for name in twin._param_table if name not in cls._param_table]
+        intro = (
+            f"Parameters are those of :class:`~sk_alrnn.{twin.__name__}` without "
+            f"the AL-RNN's own ({', '.join(f'``{n}``' for n in dropped)}), plus "
+            "``cell``."
+        )
+        cls.__doc__ = _DOC.format(
+            task=twin.__name__.removeprefix("ALRNN").lower(),
+            intro=textwrap.fill(
+                intro,
+                80,
+                initial_indent=" " * 4,
+                subsequent_indent=" " * 4,
+                break_on_hyphens=False,
+            ).lstrip(),
+            name=cls.__name__,
+            cell=cell,
+            y=y,
+            method=method,
+            shape=shape,
+        )
+        return fill_parameters(cls)
+
+    return decorate
+
+
+@_documented(cell="lstm", y="X.sum(axis=(1, 2))", method="predict", shape="(2,)")
 class RNNRegressor(_BaselineMixin, ALRNNRegressor):
-    """GRU / LSTM / tanh-RNN regressor with the AL-RNN estimators' API.
-
-    Parameters are those of :class:`~sk_alrnn.ALRNNRegressor` without the
-    AL-RNN's own (``n_nonlinear``, ``activation``, ``init``, ``mar_strength``,
-    ``mar_units``), plus ``cell``.
-
-    Parameters
-    ----------
-    {parameters}
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sk_alrnn.baselines import RNNRegressor
-    >>> X = np.random.RandomState(0).normal(size=(30, 6, 2))
-    >>> reg = RNNRegressor(cell="lstm", n_hidden=4, max_iter=2, random_state=0)
-    >>> reg.fit(X, X.sum(axis=(1, 2))).predict(X[:2]).shape
-    (2,)
-    """
+    pass
 
 
-@fill_parameters
+@_documented(
+    cell="gru", y="X.sum(axis=(1, 2)) > 0", method="predict_proba", shape="(2, 2)"
+)
 class RNNClassifier(_BaselineMixin, ALRNNClassifier):
-    """GRU / LSTM / tanh-RNN classifier with the AL-RNN estimators' API.
-
-    Parameters are those of :class:`~sk_alrnn.ALRNNClassifier` without the
-    AL-RNN's own (``n_nonlinear``, ``activation``, ``init``, ``mar_strength``,
-    ``mar_units``, ``class_weight``), plus ``cell``.
-
-    Parameters
-    ----------
-    {parameters}
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sk_alrnn.baselines import RNNClassifier
-    >>> X = np.random.RandomState(0).normal(size=(30, 6, 2))
-    >>> clf = RNNClassifier(cell="gru", n_hidden=4, max_iter=2, random_state=0)
-    >>> clf.fit(X, X.sum(axis=(1, 2)) > 0).predict_proba(X[:2]).shape
-    (2, 2)
-    """
+    pass

@@ -16,14 +16,15 @@ from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.linear_model import LogisticRegression, RidgeCV
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sk_alrnn._docfrag import SEQUENCES, fill, sections
+from sk_alrnn._predict_mixins import SequenceClassifierMixin, SequenceRegressorMixin
 from sk_alrnn._validation import (
     Interval,
     StrOptions,
@@ -38,6 +39,10 @@ from sk_alrnn._validation import (
 _RIDGE_ALPHAS = np.logspace(-3, 4, 15)
 _LOGISTIC_CS = np.logspace(-3, 2, 6)
 _MAX_CELLS = 10_000_000  # rows x features of the linear model's design matrix
+_ATTRIBUTES = """model_ : estimator
+    The fitted scikit-learn model on the flattened steps.
+n_steps_ : int
+    L, the steps of history each prediction reads."""
 
 
 class _Reference(BaseEstimator):
@@ -47,6 +52,7 @@ class _Reference(BaseEstimator):
         "max_features": [Interval(Integral, 1, None, closed="left")],
     }
     _target_dtype = np.float64
+    _rows_score_last = True  # y checked as for the AL-RNN estimators; no weights
 
     def __init__(self, kind="linear", output="last", max_features=2048):
         self.kind = kind
@@ -73,13 +79,19 @@ class _Reference(BaseEstimator):
         window = ends[:, None] + np.arange(n_steps)[None, :]  # (rows, L) in padded
         return padded[rows[:, None], window].reshape(len(rows), n_steps * k)
 
-    def _fit_design(self, X, y):
-        seqs = check_sequences(self, X, reset=True, dtype=np.float64)
+    def _checked(self, X, y, *, reset: bool):
+        """The validated sequences and targets: (N, ...) or (N, T, ...) padded."""
+        seqs = check_sequences(self, X, reset=reset, dtype=np.float64)
         sequence = self.output == "sequence"
         name = type(self).__name__
         y = check_targets(
             y, seqs, sequence=sequence, name=name, dtype=self._target_dtype
         )
+        return seqs, y
+
+    def _fit_design(self, X, y):
+        seqs, y = self._checked(X, y, reset=True)
+        sequence = self.output == "sequence"
         rows = int(seqs.mask.sum()) if sequence else len(seqs.lengths)
         k = seqs.X.shape[2]
         budget = max(1, min(self.max_features, _MAX_CELLS // max(rows, 1)) // k)
@@ -88,7 +100,21 @@ class _Reference(BaseEstimator):
         targets = y[seqs.mask] if sequence else y  # (rows, ...) per row
         return design, targets
 
-    def _predict_rows(self, X, method: str):
+    @_fit_context(prefer_skip_nested_validation=True)
+    @sections(
+        SEQUENCES,
+        """y : array-like or list of arrays
+    Targets (labels for a classifier), as for the AL-RNN estimators.""",
+        returns="self : estimator",
+    )
+    def fit(self, X, y):
+        """Fit to sequences X and targets y (as for ALRNNRegressor/ALRNNClassifier)."""
+        design, targets = self._fit_design(X, y)
+        model, targets = self._model(targets)
+        self.model_ = model.fit(design, targets)
+        return self
+
+    def _predict_as(self, X, method: str):
         check_is_fitted(self)
         seqs = check_sequences(self, X, reset=False, dtype=np.float64)
         values = getattr(self.model_, method)(self._design(seqs, self.n_steps_))
@@ -100,18 +126,15 @@ class _Reference(BaseEstimator):
         full[seqs.mask] = values
         return seqs.unpad(full) if seqs.ragged else full
 
-    def _score_rows(self, X, y, metric):
-        seqs = check_sequences(self, X, reset=False, dtype=np.float64)
-        sequence = self.output == "sequence"
-        name = type(self).__name__
-        y = check_targets(
-            y, seqs, sequence=sequence, name=name, dtype=self._target_dtype
-        )
+    def _score_rows(self, X, y, weights, metric):
+        _no_weights(weights)
+        seqs, y = self._checked(X, y, reset=False)
         pred = self.model_.predict(self._design(seqs, self.n_steps_))
-        return metric(y[seqs.mask] if sequence else y, pred)
+        return metric(y[seqs.mask] if self.output == "sequence" else y, pred)
 
 
-class ReferenceRegressor(RegressorMixin, _Reference):
+@fill(attributes=_ATTRIBUTES)
+class ReferenceRegressor(SequenceRegressorMixin, _Reference):
     """A constant, or ridge regression on the last steps' inputs, for sequences.
 
     Takes the inputs and targets of :class:`~sk_alrnn.ALRNNRegressor` (3D arrays,
@@ -132,10 +155,7 @@ class ReferenceRegressor(RegressorMixin, _Reference):
 
     Attributes
     ----------
-    model_ : estimator
-        The fitted scikit-learn model on the flattened steps.
-    n_steps_ : int
-        L, the steps of history each prediction reads.
+    {attributes}
 
     Examples
     --------
@@ -152,70 +172,15 @@ class ReferenceRegressor(RegressorMixin, _Reference):
         tags.target_tags.multi_output = True
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Fit to sequences X and targets y (as for ALRNNRegressor).
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences.
-        y : array-like or list of arrays
-            Targets.
-
-        Returns
-        -------
-        self : ReferenceRegressor
-        """
-        design, targets = self._fit_design(X, y)
+    def _model(self, targets):
+        """The unfitted model of the flattened steps, and its targets."""
         if self.kind == "constant":
-            model = DummyRegressor(strategy="mean")
-        else:
-            model = make_pipeline(StandardScaler(), RidgeCV(alphas=_RIDGE_ALPHAS))
-        self.model_ = model.fit(design, targets)
-        return self
-
-    def predict(self, X):
-        """Predictions shaped like ALRNNRegressor's.
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences.
-
-        Returns
-        -------
-        y_pred : ndarray or list of ndarray
-        """
-        return self._predict_rows(X, "predict")
-
-    def score(self, X, y, sample_weight=None):
-        """R^2, over every valid step for ``output="sequence"``.
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences.
-        y : array-like or list of arrays
-            True targets.
-        sample_weight : None
-            Not supported (must be None).
-
-        Returns
-        -------
-        score : float
-        """
-        _no_weights(sample_weight)
-
-        def r2(y_true, y_pred):
-            return r2_score(
-                y_true.reshape(len(y_true), -1), y_pred.reshape(len(y_pred), -1)
-            )
-
-        return self._score_rows(X, y, r2)
+            return DummyRegressor(strategy="mean"), targets
+        return make_pipeline(StandardScaler(), RidgeCV(alphas=_RIDGE_ALPHAS)), targets
 
 
-class ReferenceClassifier(ClassifierMixin, _Reference):
+@fill(attributes=_ATTRIBUTES)
+class ReferenceClassifier(SequenceClassifierMixin, _Reference):
     """The majority class, or logistic regression on the last steps' inputs.
 
     Takes the inputs and labels of :class:`~sk_alrnn.ALRNNClassifier` and
@@ -235,10 +200,7 @@ class ReferenceClassifier(ClassifierMixin, _Reference):
 
     Attributes
     ----------
-    model_ : estimator
-        The fitted scikit-learn model on the flattened steps.
-    n_steps_ : int
-        L, the steps of history each prediction reads.
+    {attributes}
     classes_ : ndarray
         The class labels.
 
@@ -256,83 +218,20 @@ class ReferenceClassifier(ClassifierMixin, _Reference):
 
     _target_dtype = None
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Fit to sequences X and labels y (as for ALRNNClassifier).
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences.
-        y : array-like or list of arrays
-            Labels.
-
-        Returns
-        -------
-        self : ReferenceClassifier
-        """
-        design, targets = self._fit_design(X, y)
+    def _model(self, targets):
+        """The unfitted model of the flattened steps, and its labels (n_rows,)."""
         if self.output == "last":
             targets = column_or_1d(targets, warn=True)
         targets = np.asarray(targets).ravel()
         check_classification_targets(targets)
         self.classes_, counts = np.unique(targets, return_counts=True)
         if self.kind == "constant" or len(self.classes_) < 2:
-            model = DummyClassifier(strategy="prior")
-        else:
-            model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-            if counts.min() >= 3:  # choose C by 3-fold cross-validated log-loss
-                grid = {"logisticregression__C": _LOGISTIC_CS}
-                model = GridSearchCV(model, grid, cv=3, scoring="neg_log_loss")
-        self.model_ = model.fit(design, targets)
-        return self
-
-    def predict(self, X):
-        """Labels shaped like ALRNNClassifier's.
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences.
-
-        Returns
-        -------
-        labels : ndarray or list of ndarray
-        """
-        return self._predict_rows(X, "predict")
-
-    def predict_proba(self, X):
-        """Class probabilities shaped like ALRNNClassifier's.
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences.
-
-        Returns
-        -------
-        proba : ndarray or list of ndarray
-        """
-        return self._predict_rows(X, "predict_proba")
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy, over every valid step for ``output="sequence"``.
-
-        Parameters
-        ----------
-        X : array-like or list of arrays
-            Input sequences.
-        y : array-like or list of arrays
-            True labels.
-        sample_weight : None
-            Not supported (must be None).
-
-        Returns
-        -------
-        score : float
-        """
-        _no_weights(sample_weight)
-        return self._score_rows(X, y, lambda t, p: accuracy_score(np.ravel(t), p))
+            return DummyClassifier(strategy="prior"), targets
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+        if counts.min() >= 3:  # choose C by 3-fold cross-validated log-loss
+            grid = {"logisticregression__C": _LOGISTIC_CS}
+            model = GridSearchCV(model, grid, cv=3, scoring="neg_log_loss")
+        return model, targets
 
 
 def _no_weights(sample_weight):
