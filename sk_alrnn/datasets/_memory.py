@@ -17,15 +17,18 @@ def _at_least(minimum):
     return [Interval(Integral, minimum, None, closed="left")]
 
 
+def _constraints(**more):
+    """validate_params constraints: n_samples, random_state and ``more``."""
+    return {"n_samples": _at_least(1), **more, "random_state": ["random_state"]}
+
+
 @validate_params(
-    {
-        "n_samples": _at_least(1),
-        "n_symbols": _at_least(2),
-        "sequence_length": _at_least(1),
-        "delay": _at_least(0),
-        "output": [StrOptions({"sequence", "recall"})],
-        "random_state": ["random_state"],
-    },
+    _constraints(
+        n_symbols=_at_least(2),
+        sequence_length=_at_least(1),
+        delay=_at_least(0),
+        output=[StrOptions({"sequence", "recall"})],
+    ),
     prefer_skip_nested_validation=True,
 )
 def make_copy_task(
@@ -112,13 +115,11 @@ def make_copy_task(
 
 
 @validate_params(
-    {
-        "n_samples": _at_least(1),
-        "n_timesteps": _at_least(1),
-        "coherence": [Interval(Real, 0, None, closed="neither")],
-        "noise": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-    },
+    _constraints(
+        n_timesteps=_at_least(1),
+        coherence=[Interval(Real, 0, None, closed="neither")],
+        noise=[Interval(Real, 0, None, closed="left")],
+    ),
     prefer_skip_nested_validation=True,
 )
 def make_contextual_integration(

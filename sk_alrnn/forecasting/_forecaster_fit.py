@@ -13,28 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sk_alrnn._fitting import (
-    Run,
-    best_run,
-    finish,
-    seeded_generators,
-    train_runs,
-    warn_max_iter,
-)
+import sk_alrnn._fitting as fitting
+from sk_alrnn._history import DivergenceError, History, copy_state
 from sk_alrnn._model import ALRNN
 from sk_alrnn._optim import make_adam
 from sk_alrnn._param_table import DTYPES as _DTYPES
-from sk_alrnn._training import (
-    DivergenceError,
-    History,
-    SequenceData,
-    TrainConfig,
-    copy_state,
-    predict_chunked,
-    resolve_device,
-    resolve_patience,
-    train,
-)
+from sk_alrnn._sequence_data import SequenceData, predict_chunked, resolve_device
+from sk_alrnn._training import TrainConfig, resolve_patience, train
 from sk_alrnn.forecasting import _forecaster_train as _ft
 from sk_alrnn.forecasting._baselines import infer_season
 from sk_alrnn.forecasting._forecaster_table import TableMixin, scaler
@@ -117,13 +102,15 @@ class FitMixin(TableMixin):
         config = self._train_config(len(prep.train), incremental)
         state = getattr(self, "_generator_state", None) if prep.resume else None
         n_init = 1 if prep.resume else self.n_init
-        generators = seeded_generators(self.random_state, n_init, state)
-        runs = train_runs(generators, lambda g: self._train_run(prep, config, g))
-        best = best_run(runs, name)
+        generators = fitting.seeded_generators(self.random_state, n_init, state)
+        runs = fitting.train_runs(
+            generators, lambda g: self._train_run(prep, config, g)
+        )
+        best = fitting.best_run(runs, name)
         self._store(best, prep, incremental)
         if len(runs) > 1 or not incremental:
             self.init_losses_ = [r.monitored for r in runs if r.completed]
-        fault = finish(
+        fault = fitting.finish(
             runs, best, name, n_iter=self.n_iter_, n_init=n_init,
             kept="the weights of the best completed epoch",
         )  # fmt: skip
@@ -217,11 +204,11 @@ class FitMixin(TableMixin):
             learning_rate="constant" if incremental else self.learning_rate,
         )
 
-    def _warn_stop(self, best: Run, prep: _Prepared) -> None:
+    def _warn_stop(self, best: fitting.Run, prep: _Prepared) -> None:
         """ConvergenceWarning while still improving; the untrained-start warning."""
         name = type(self).__name__
         if best.history.stop_reason == "max_iter" and not best.extra.keep_start:
-            warn_max_iter(name, self.max_iter, self.tol, "monitored loss")
+            fitting.warn_max_iter(name, self.max_iter, self.tol, "monitored loss")
         if prep.unvalidated:
             L, H = self.window_, self.horizon_
             warnings.warn(
@@ -235,7 +222,9 @@ class FitMixin(TableMixin):
                 stacklevel=5,
             )
 
-    def _train_run(self, prep: _Prepared, config: TrainConfig, generator) -> Run:
+    def _train_run(
+        self, prep: _Prepared, config: TrainConfig, generator
+    ) -> fitting.Run:
         """One initialisation (or the resumed model), trained."""
         K, H = prep.layout.n_inputs, self.horizon_
         lags = getattr(self, "ar_lags_", None) if prep.resume else None
@@ -291,12 +280,12 @@ class FitMixin(TableMixin):
             residuals = np.abs(out - truth)  # (N, H, O)
         elif untrained:
             monitored = -math.inf  # the only candidate
-        return Run(
+        return fitting.Run(
             history, net, optimizer, generator, monitored, completed,
             extra=_Start(lags, keep_start, residuals), final=untrained,
         )  # fmt: skip
 
-    def _store(self, run: Run, prep: _Prepared, incremental: bool) -> None:
+    def _store(self, run: fitting.Run, prep: _Prepared, incremental: bool) -> None:
         """Fitted attributes from the kept run."""
         start: _Start = run.extra
         L, H = self.window_, self.horizon_
