@@ -135,15 +135,19 @@ class ALRNNClassifier(SequenceClassifierMixin, BaseALRNN):
     @_fit_context(prefer_skip_nested_validation=True)
     @sections(
         FIT_SEQUENCES,
-        """y : array-like
-    ``output="last"``: (n_sequences,) labels. ``output="sequence"``:
-    (n_sequences, n_timesteps) labels or a list of (n_timesteps_i,) arrays.""",
-        """sample_weight : array-like of shape (n_sequences,), default=None
-    Weight of each sequence in the loss (a weighted mean over each
-    batch) and in the validation loss and accuracy; multiplied by
-    ``class_weight``. With ``output="sequence"`` also one weight per
-    step: (n_sequences, n_timesteps) or a list of (n_timesteps_i,)
-    arrays. A weight of 0 drops the sequence (or step) from the fit.""",
+        """
+        y : array-like
+            ``output="last"``: (n_sequences,) labels. ``output="sequence"``:
+            (n_sequences, n_timesteps) labels or a list of (n_timesteps_i,) arrays.
+        """,
+        """
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence in the loss (a weighted mean over each
+            batch) and in the validation loss and accuracy; multiplied by
+            ``class_weight``. With ``output="sequence"`` also one weight per
+            step: (n_sequences, n_timesteps) or a list of (n_timesteps_i,)
+            arrays. A weight of 0 drops the sequence (or step) from the fit.
+        """,
         returns="self : ALRNNClassifier",
     )
     def fit(self, X, y, sample_weight=None):
@@ -153,8 +157,10 @@ class ALRNNClassifier(SequenceClassifierMixin, BaseALRNN):
     @_fit_context(prefer_skip_nested_validation=True)
     @sections(
         AS_IN_FIT.format(y="Labels"),
-        """classes : array-like of shape (n_classes,), default=None
-    All labels that may ever appear; required on the first call.""",
+        """
+        classes : array-like of shape (n_classes,), default=None
+            All labels that may ever appear; required on the first call.
+        """,
         WEIGHTS_AS_IN_FIT,
         returns="self : ALRNNClassifier",
     )

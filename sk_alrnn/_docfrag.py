@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import textwrap
 
 SEQUENCES = """X : array-like or list of arrays
     Input sequences."""
@@ -45,10 +46,11 @@ def sections(*parameters: str, returns: str):
     Parameters
     ----------
     *parameters : str
-        The Parameters entries, in order (``name : type`` lines, descriptions
-        indented by four spaces).
+        The Parameters entries, in order: ``name : type`` lines, descriptions
+        indented by four spaces more; a common indent and blank first and
+        last lines are dropped (so an entry may be written at the code's indent).
     returns : str
-        The Returns entries.
+        The Returns entries, likewise.
 
     Returns
     -------
@@ -77,10 +79,10 @@ def sections(*parameters: str, returns: str):
 
     def decorate(func):
         summary = inspect.cleandoc(func.__doc__ or "")
-        entries = "\n".join(parameters)
+        entries = "\n".join(map(_dedent, parameters))
         func.__doc__ = (
             f"{summary}\n\nParameters\n----------\n{entries}\n\n"
-            f"Returns\n-------\n{returns}\n"
+            f"Returns\n-------\n{_dedent(returns)}\n"
         )
         return func
 
@@ -128,6 +130,10 @@ def fill(**fragments: str):
         return obj
 
     return decorate
+
+
+def _dedent(entry: str) -> str:
+    return textwrap.dedent(entry).strip("\n").rstrip()
 
 
 def _indent(text: str, indent: str) -> str:

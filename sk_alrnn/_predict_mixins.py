@@ -68,12 +68,16 @@ class SequenceRegressorMixin(_SequenceScoring, RegressorMixin):
     """``predict`` and ``score`` (R^2) of the sequence regressors."""
 
     @sections(
-        """X : array-like or list of arrays
-    Input sequences; their length may differ from those seen in fit.""",
-        returns="""y_pred : ndarray or list of ndarray
-    ``output="last"``: (n_sequences,) or (n_sequences, n_outputs).
-    ``output="sequence"``: (n_sequences, n_timesteps[, n_outputs]), or a
-    list of per-sequence arrays when X was a ragged list.""",
+        """
+        X : array-like or list of arrays
+            Input sequences; their length may differ from those seen in fit.
+        """,
+        returns="""
+        y_pred : ndarray or list of ndarray
+            ``output="last"``: (n_sequences,) or (n_sequences, n_outputs).
+            ``output="sequence"``: (n_sequences, n_timesteps[, n_outputs]), or a
+            list of per-sequence arrays when X was a ragged list.
+        """,
     )
     def predict(self, X):
         """Predict targets for sequences X."""

@@ -68,16 +68,20 @@ class ALRNNRegressor(SequenceRegressorMixin, BaseALRNN):
     @_fit_context(prefer_skip_nested_validation=True)
     @sections(
         FIT_SEQUENCES,
-        """y : array-like
-    ``output="last"``: (n_sequences,) or (n_sequences, n_outputs).
-    ``output="sequence"``: (n_sequences, n_timesteps[, n_outputs]) or a list
-    of (n_timesteps_i[, n_outputs]) arrays.""",
-        """sample_weight : array-like of shape (n_sequences,), default=None
-    Weight of each sequence in the loss (a weighted mean over each
-    batch), in the target scaling and in the validation loss. With
-    ``output="sequence"`` also one weight per step: (n_sequences,
-    n_timesteps) or a list of (n_timesteps_i,) arrays. A weight of 0
-    drops the sequence (or step) from the fit.""",
+        """
+        y : array-like
+            ``output="last"``: (n_sequences,) or (n_sequences, n_outputs).
+            ``output="sequence"``: (n_sequences, n_timesteps[, n_outputs]) or a list
+            of (n_timesteps_i[, n_outputs]) arrays.
+        """,
+        """
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weight of each sequence in the loss (a weighted mean over each
+            batch), in the target scaling and in the validation loss. With
+            ``output="sequence"`` also one weight per step: (n_sequences,
+            n_timesteps) or a list of (n_timesteps_i,) arrays. A weight of 0
+            drops the sequence (or step) from the fit.
+        """,
         returns="self : ALRNNRegressor",
     )
     def fit(self, X, y, sample_weight=None):

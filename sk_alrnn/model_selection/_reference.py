@@ -103,8 +103,10 @@ class _Reference(BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     @sections(
         SEQUENCES,
-        """y : array-like or list of arrays
-    Targets (labels for a classifier), as for the AL-RNN estimators.""",
+        """
+        y : array-like or list of arrays
+            Targets (labels for a classifier), as for the AL-RNN estimators.
+        """,
         returns="self : estimator",
     )
     def fit(self, X, y):
