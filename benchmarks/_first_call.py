@@ -19,11 +19,11 @@ import json, sys, time
 t0 = time.perf_counter()
 import torch
 t1 = time.perf_counter()
-from sk_alrnn._kernels import use_kernel
-from sk_alrnn._model import ALRNN
+from sk_alrnn._nn._kernels import use_kernel
+from sk_alrnn._nn._model import ALRNN
 t2 = time.perf_counter()
 import importlib
-importlib.import_module("sk_alrnn._kernels.numba_cpu")
+importlib.import_module("sk_alrnn._nn._kernels.numba_cpu")
 t3 = time.perf_counter()
 torch.set_num_threads(int(sys.argv[2]))
 gen = torch.Generator().manual_seed(0)

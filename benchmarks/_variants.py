@@ -8,8 +8,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from sk_alrnn._kernels import KERNELS, rollout, use_kernel
-from sk_alrnn._model import ALRNN
+from sk_alrnn._nn._kernels import KERNELS, rollout, use_kernel
+from sk_alrnn._nn._model import ALRNN
 
 
 class RNNBaseline(nn.Module):

@@ -52,7 +52,7 @@ from sklearn.exceptions import ConvergenceWarning
 from torch import Tensor, nn
 
 from sk_alrnn import ALRNNRegressor, __version__
-from sk_alrnn._kernels import select_kernel
+from sk_alrnn._nn._kernels import select_kernel
 from sk_alrnn.datasets import make_addition_problem
 
 try:

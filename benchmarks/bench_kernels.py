@@ -22,7 +22,7 @@ Variants:
   slices the linear and ReLU parts, concatenates them and multiplies (no
   precomputed input drive, one autograd node per operation);
 - ``ref``, ``torch``, ``numba``: ``sk_alrnn``'s ``ALRNN`` module with the
-  recurrence kernel forced by ``sk_alrnn._kernels.use_kernel``. A kernel that is not
+  recurrence kernel forced by ``sk_alrnn._nn._kernels.use_kernel``. A kernel that is not
   available (for instance before ``numba_cpu.py`` exists) is reported as ``n/a``.
 
 All variants of one size start from the same AL-RNN weights (the eager loop gets a
@@ -83,9 +83,9 @@ from _variants import EagerALRNN, RNNBaseline, check_agreement, kernel_status
 from torch import nn
 
 from sk_alrnn import __version__
-from sk_alrnn._kernels import KERNELS, select_kernel, use_kernel
-from sk_alrnn._kernels.fpenv import flush_denormals
-from sk_alrnn._model import ALRNN
+from sk_alrnn._nn._kernels import KERNELS, select_kernel, use_kernel
+from sk_alrnn._nn._kernels.fpenv import flush_denormals
+from sk_alrnn._nn._model import ALRNN
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "bench_kernels.json"
 # (B batch, T time steps, M latent units, P ReLU units, K input features)

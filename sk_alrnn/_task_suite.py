@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.utils import check_random_state
 
-from sk_alrnn._classifier import ALRNNClassifier
-from sk_alrnn._regressor import ALRNNRegressor
+from sk_alrnn._estimators._classifier import ALRNNClassifier
+from sk_alrnn._estimators._regressor import ALRNNRegressor
 from sk_alrnn.baselines import RNNClassifier, RNNRegressor
 from sk_alrnn.datasets import (
     load_sequential_digits,

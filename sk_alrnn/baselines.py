@@ -16,9 +16,13 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from sk_alrnn._classifier import ALRNNClassifier
-from sk_alrnn._param_table import BASELINE_PARAMS, constraints, fill_parameters
-from sk_alrnn._regressor import ALRNNRegressor
+from sk_alrnn._estimators._classifier import ALRNNClassifier
+from sk_alrnn._estimators._param_table import (
+    BASELINE_PARAMS,
+    constraints,
+    fill_parameters,
+)
+from sk_alrnn._estimators._regressor import ALRNNRegressor
 
 _CELLS = {"gru": nn.GRU, "lstm": nn.LSTM, "tanh": nn.RNN}
 

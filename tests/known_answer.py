@@ -1,7 +1,7 @@
 """Tasks whose answer to "does it need nonlinearity?" is known by construction.
 
-Used by tests/test_known_answer.py. Each generator returns ``(X, y)`` for a few
-hundred sequences; ``KNOWN`` lists, per task, whether a linear RNN (P = 0)
+Used by tests/estimators/test_known_answer.py. Each generator returns ``(X, y)``
+for a few hundred sequences; ``KNOWN`` lists, per task, whether a linear RNN (P = 0)
 suffices, the estimator class and output, the scorer and the score a solved
 task reaches.
 

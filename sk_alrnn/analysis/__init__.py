@@ -3,8 +3,8 @@
 Shapes: n sequences, T time steps, K input features, M latent units, P nonlinear
 (ReLU) units (the last P), O outputs.
 
-Numpy/scipy only: functions take :class:`~sk_alrnn._params.ALRNNParams` or a fitted
-estimator (anything with ``get_alrnn_params()``); torch is never imported here.
+Numpy/scipy only: functions take :class:`~sk_alrnn._core._params.ALRNNParams` or a
+fitted estimator (anything with ``get_alrnn_params()``); torch is never imported here.
 """
 
 from sk_alrnn.analysis._fixed_points import (

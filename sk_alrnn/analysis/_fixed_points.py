@@ -16,8 +16,8 @@ import itertools
 
 import numpy as np
 
-from sk_alrnn._layout import phi, relu_code
-from sk_alrnn._params import ALRNNParams
+from sk_alrnn._core._layout import phi, relu_code
+from sk_alrnn._core._params import ALRNNParams
 from sk_alrnn.analysis._inputs import _params_and_X, _pipeline_input
 from sk_alrnn.analysis._point_results import (
     Cycle,
@@ -127,7 +127,7 @@ def fixed_points(
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._params import ALRNNParams
+    >>> from sk_alrnn._core._params import ALRNNParams
     >>> p = ALRNNParams(A=np.array([0.5]), W=np.array([[-1.0]]), C=np.zeros((1, 1)),
     ...                 h=np.ones(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
     >>> for fp in fixed_points(p):
@@ -252,7 +252,7 @@ def cycles(
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._params import ALRNNParams
+    >>> from sk_alrnn._core._params import ALRNNParams
     >>> p = ALRNNParams(A=np.array([0.5]), W=np.array([[-2.0]]), C=np.zeros((1, 1)),
     ...                 h=np.ones(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
     >>> (cyc,) = cycles(p, k_max=3)

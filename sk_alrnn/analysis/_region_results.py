@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sk_alrnn._pandas import _require_pandas
+from sk_alrnn._core._pandas import _require_pandas
 
 __all__ = ["NonlinearityUsage", "RegionStatistics", "Spectrum"]
 

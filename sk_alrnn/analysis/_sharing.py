@@ -3,7 +3,7 @@
 Shapes: n sequences, T time steps, K input features, M latent units, P nonlinear
 (ReLU) units (the last P), G groups, R visited regions.
 
-Numpy only: takes an :class:`~sk_alrnn._params.ALRNNParams` or a fitted estimator
+Numpy only: takes an :class:`~sk_alrnn._core._params.ALRNNParams` or a fitted estimator
 (anything with ``get_alrnn_params()``); pandas is imported only by
 :meth:`RegionSharing.to_frame`.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sk_alrnn._pandas import _require_pandas
+from sk_alrnn._core._pandas import _require_pandas
 from sk_alrnn.analysis._region_results import _bits
 from sk_alrnn.analysis._regions import as_params, region_statistics
 
@@ -176,7 +176,7 @@ def region_sharing(est_or_params, X, groups, *, min_fraction=0.0) -> RegionShari
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._params import ALRNNParams
+    >>> from sk_alrnn._core._params import ALRNNParams
     >>> p = ALRNNParams(A=np.zeros(1), W=np.zeros((1, 1)), C=np.ones((1, 1)),
     ...                 h=np.zeros(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
     >>> X = np.array([[1.0, 1.0, 1.0], [1.0, -1.0, -1.0]])  # region 1, then 1 0 0

@@ -24,7 +24,7 @@ import inspect
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from sk_alrnn._regressor import ALRNNRegressor
+from sk_alrnn._estimators._regressor import ALRNNRegressor
 from sk_alrnn.forecasting import ALRNNForecaster, SequenceWindower
 
 PLOT_HINT = 'pip install "sk-alrnn[plot]"'

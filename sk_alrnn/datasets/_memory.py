@@ -10,7 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 
-from sk_alrnn._validation import Interval, StrOptions, validate_params
+from sk_alrnn._core._validation import Interval, StrOptions, validate_params
 
 
 def _at_least(minimum):

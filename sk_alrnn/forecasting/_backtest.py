@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import clone
 
-from sk_alrnn._validation import take_rows
+from sk_alrnn._core._validation import take_rows
 
 __all__ = ["backtest", "forecast_errors", "naive_forecast", "seasonal_naive_forecast"]
 

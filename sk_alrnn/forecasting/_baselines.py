@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import RidgeCV
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sk_alrnn._validation import Interval, StrOptions, check_columns, check_finite
+from sk_alrnn._core._validation import Interval, StrOptions, check_columns, check_finite
 
 __all__ = [
     "LagRidgeForecaster",

@@ -13,14 +13,14 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import validate_data
 
-from sk_alrnn._fitting import guarded_fit
-from sk_alrnn._param_table import constraints, fill_parameters
-from sk_alrnn._params import ALRNNParams
-from sk_alrnn._validation import (
+from sk_alrnn._core._params import ALRNNParams
+from sk_alrnn._core._validation import (
     _fit_context,
     check_is_fitted,
     check_table,
 )
+from sk_alrnn._estimators._fitting import guarded_fit
+from sk_alrnn._estimators._param_table import constraints, fill_parameters
 from sk_alrnn.forecasting import _forecaster_train as _ft
 from sk_alrnn.forecasting._forecaster_fit import FitMixin
 from sk_alrnn.forecasting._forecaster_params import FORECASTER_PARAMS

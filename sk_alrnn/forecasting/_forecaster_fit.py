@@ -13,13 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-import sk_alrnn._fitting as fitting
-from sk_alrnn._history import DivergenceError, History, copy_state
-from sk_alrnn._model import ALRNN
-from sk_alrnn._optim import make_adam
-from sk_alrnn._param_table import DTYPES as _DTYPES
-from sk_alrnn._sequence_data import SequenceData, predict_chunked, resolve_device
-from sk_alrnn._training import TrainConfig, resolve_patience, train
+import sk_alrnn._estimators._fitting as fitting
+from sk_alrnn._estimators._param_table import DTYPES as _DTYPES
+from sk_alrnn._nn._history import DivergenceError, History, copy_state
+from sk_alrnn._nn._model import ALRNN
+from sk_alrnn._nn._optim import make_adam
+from sk_alrnn._nn._sequence_data import SequenceData, predict_chunked, resolve_device
+from sk_alrnn._nn._training import TrainConfig, resolve_patience, train
 from sk_alrnn.forecasting import _forecaster_train as _ft
 from sk_alrnn.forecasting._baselines import infer_season
 from sk_alrnn.forecasting._forecaster_table import TableMixin, scaler
@@ -95,7 +95,7 @@ class FitMixin(TableMixin):
         ``incremental`` (partial_fit): one epoch over all origins of X, no
         validation, continuing a fitted model (its scaling, weights, optimizer
         and shuffling state) or starting one. The fault policy is
-        :mod:`sk_alrnn._fitting`'s, shared with the sequence estimators.
+        :mod:`sk_alrnn._estimators._fitting`'s, shared with the sequence estimators.
         """
         name = type(self).__name__
         prep = self._prepare(X, y, incremental)

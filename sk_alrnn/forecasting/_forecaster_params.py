@@ -1,6 +1,6 @@
 """The forecaster's parameters: the shared table's entries, and its own variants.
 
-A selection from :mod:`sk_alrnn._param_table` (the one table of training
+A selection from :mod:`sk_alrnn._estimators._param_table` (the one table of training
 parameters) where the meaning and default match the sequence estimators', and
 explicit entries where the forecaster's differ (``init``, ``window``, its
 defaults of ``learning_rate_init``, ``validation_fraction``, ``tol``...).
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sk_alrnn._param_table import POSITIVE_INT, SEQUENCE_PARAMS, Param
-from sk_alrnn._validation import StrOptions
+from sk_alrnn._core._validation import StrOptions
+from sk_alrnn._estimators._param_table import POSITIVE_INT, SEQUENCE_PARAMS, Param
 
 # The forecaster's own parameters, and its variants of shared ones (own
 # default or meaning); the others are SEQUENCE_PARAMS' entries.

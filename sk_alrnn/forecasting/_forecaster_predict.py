@@ -13,8 +13,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from sk_alrnn._param_table import DTYPES as _DTYPES
-from sk_alrnn._validation import check_columns, check_finite, check_is_fitted
+from sk_alrnn._core._validation import check_columns, check_finite, check_is_fitted
+from sk_alrnn._estimators._param_table import DTYPES as _DTYPES
 from sk_alrnn.forecasting import _forecaster_train as _ft
 from sk_alrnn.forecasting._forecaster_table import _as_frame
 from sk_alrnn.forecasting._index import wrap_like

@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import validate_data
 
-from sk_alrnn._validation import check_columns, check_finite, check_table
+from sk_alrnn._core._validation import check_columns, check_finite, check_table
 
 AUTO_WINDOW = 50  # window="auto": at most this many rows, ...
 WINDOW_SHARE = 3  # ... and at most a third of the table

@@ -21,8 +21,8 @@ import torch
 from sklearn.linear_model import RidgeCV
 from torch import Tensor, nn
 
-from sk_alrnn._kernels.fpenv import flush_denormals
-from sk_alrnn._model import ALRNN
+from sk_alrnn._nn._kernels.fpenv import flush_denormals
+from sk_alrnn._nn._model import ALRNN
 
 _CHUNK = 256  # windows per forward call at predict time (bounds memory)
 AR_MAX_ROWS = 5_000  # the AR start's ridge fits read at most the last this many

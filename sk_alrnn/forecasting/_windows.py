@@ -33,7 +33,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import validate_data
 
-from sk_alrnn._validation import Interval, StrOptions, _fit_context
+from sk_alrnn._core._validation import Interval, StrOptions, _fit_context
 
 __all__ = ["SequenceWindower", "make_windows"]
 

@@ -16,7 +16,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 
-from sk_alrnn._validation import take_rows
+from sk_alrnn._core._validation import take_rows
 
 __all__ = ["fit_and_score"]
 

@@ -19,7 +19,7 @@ from sklearn.base import is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state, indexable
 
-from sk_alrnn._pandas import _require_pandas
+from sk_alrnn._core._pandas import _require_pandas
 from sk_alrnn.model_selection._sweep import sweep_nonlinearity
 from sk_alrnn.model_selection._sweep_result import (
     InconclusiveSweepWarning,

@@ -24,10 +24,10 @@ from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 
-from sk_alrnn._layout import n_linear
-from sk_alrnn._pandas import _require_pandas
-from sk_alrnn._params import ALRNNParams
-from sk_alrnn._validation import Interval, validate_params
+from sk_alrnn._core._layout import n_linear
+from sk_alrnn._core._pandas import _require_pandas
+from sk_alrnn._core._params import ALRNNParams
+from sk_alrnn._core._validation import Interval, validate_params
 from sk_alrnn.analysis import as_params, nonlinearity_usage
 
 __all__ = ["PruningResult", "prune_nonlinearity"]

@@ -23,9 +23,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sk_alrnn._docfrag import SEQUENCES, fill, sections
-from sk_alrnn._predict_mixins import SequenceClassifierMixin, SequenceRegressorMixin
-from sk_alrnn._validation import (
+from sk_alrnn._core._validation import (
     Interval,
     StrOptions,
     _fit_context,
@@ -34,6 +32,11 @@ from sk_alrnn._validation import (
     check_sequences,
     check_targets,
     column_or_1d,
+)
+from sk_alrnn._estimators._docfrag import SEQUENCES, fill, sections
+from sk_alrnn._estimators._predict_mixins import (
+    SequenceClassifierMixin,
+    SequenceRegressorMixin,
 )
 
 _RIDGE_ALPHAS = np.logspace(-3, 4, 15)

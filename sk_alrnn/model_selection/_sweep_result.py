@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sk_alrnn._pandas import _require_pandas
+from sk_alrnn._core._pandas import _require_pandas
 
 
 class InconclusiveSweepWarning(UserWarning):

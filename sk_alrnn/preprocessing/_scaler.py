@@ -2,8 +2,8 @@
 
 Shapes: N sequences, T time steps (the longest, for ragged input), K features per
 step. Sequences come in as the estimators read them (see
-:mod:`sk_alrnn._validation`): a 3D array (N, T, K), a 2D array (N, T) of univariate
-sequences, or a list of (T_i, K) / (T_i,) arrays of different lengths.
+:mod:`sk_alrnn._core._validation`): a 3D array (N, T, K), a 2D array (N, T) of
+univariate sequences, or a list of (T_i, K) / (T_i,) arrays of different lengths.
 
 Numpy and scikit-learn only: never imports torch.
 """
@@ -16,7 +16,7 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from sk_alrnn._validation import _fit_context, check_is_fitted, check_sequences
+from sk_alrnn._core._validation import _fit_context, check_is_fitted, check_sequences
 
 __all__ = ["SequenceScaler"]
 

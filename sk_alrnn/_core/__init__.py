@@ -1,0 +1,3 @@
+"""Numpy-only foundations: input validation, the unit layout, ALRNNParams, pandas
+helpers (no torch).
+"""
