@@ -214,15 +214,11 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
         best = best_run(runs, name)
         self._store(best, runs, first_pass, incremental, validation is not None)
         fault = finish(
-            runs, best, name, n_iter=self.n_iter_, n_init=self.n_init,
+            self, runs, best, n_init=self.n_init,
             kept="the weights of the last completed epoch (the best validation "
             "weights with a validation split)",
         )  # fmt: skip
-        if isinstance(fault, KeyboardInterrupt):
-            self.stop_reason_ = "interrupted"
-        elif isinstance(fault, FloatingPointError):
-            self.stop_reason_ = "diverged"
-        elif not incremental:
+        if fault is None and not incremental:
             self._warn_stop(best.history, validation is not None, name)
         return fault
 

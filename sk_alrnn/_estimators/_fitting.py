@@ -8,7 +8,7 @@ forecaster) has one shape::
         runs = train_runs(seeded_generators(...), train_one)
         run = best_run(runs, name)                  # raises if nothing completed
         store run's module and curves               # the estimator's job
-        return finish(runs, run, ...)               # fault to raise, warnings
+        return finish(est, runs, run, ...)          # fault to raise, warnings
 
 ``train_one(generator) -> Run`` is where an estimator plugs in its network,
 loss and data (it calls :func:`sk_alrnn._nn._training.train`). The fault policy
@@ -118,16 +118,19 @@ def best_run(runs: list[Run], name: str) -> Run:
 
 
 def finish(
-    runs: list[Run], best: Run, name: str, *, n_iter: int, n_init: int, kept: str
+    estimator, runs: list[Run], best: Run, *, n_init: int, kept: str
 ) -> BaseException | None:
     """Warn about or annotate the fault that ended the last run; return it.
 
-    ``best`` is the run the estimator stored, ``n_iter`` how many epochs the
-    fitted estimator holds; ``kept`` says which weights it was fitted with
-    after an interrupt.
+    ``estimator`` holds the stored ``best`` run (its ``n_iter_`` counts the
+    epochs it keeps); its ``stop_reason_`` becomes ``"interrupted"`` or
+    ``"diverged"`` after a fault. ``kept`` says which weights it was fitted
+    with after an interrupt.
     """
+    name = type(estimator).__name__
     fault = runs[-1].history.fault
     if isinstance(fault, KeyboardInterrupt):
+        estimator.stop_reason_ = "interrupted"
         n_done = len(runs[-1].history.loss_curve)
         several = len(runs) > 1
         warnings.warn(
@@ -140,9 +143,10 @@ def finish(
             stacklevel=5,
         )
     elif isinstance(fault, FloatingPointError):
+        estimator.stop_reason_ = "diverged"
         fault.args = (
             f"{fault} {name} keeps the {len(best.history.loss_curve)} epochs "
-            f"completed before it (n_iter_={n_iter}).",
+            f"completed before it (n_iter_={estimator.n_iter_}).",
         )
     return fault
 

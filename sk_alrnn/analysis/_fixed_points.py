@@ -127,7 +127,7 @@ def fixed_points(
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._core._params import ALRNNParams
+    >>> from sk_alrnn import ALRNNParams
     >>> p = ALRNNParams(A=np.array([0.5]), W=np.array([[-1.0]]), C=np.zeros((1, 1)),
     ...                 h=np.ones(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
     >>> for fp in fixed_points(p):
@@ -252,7 +252,7 @@ def cycles(
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._core._params import ALRNNParams
+    >>> from sk_alrnn import ALRNNParams
     >>> p = ALRNNParams(A=np.array([0.5]), W=np.array([[-2.0]]), C=np.zeros((1, 1)),
     ...                 h=np.ones(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
     >>> (cyc,) = cycles(p, k_max=3)

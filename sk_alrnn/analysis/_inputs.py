@@ -50,7 +50,7 @@ def as_params(est_or_params) -> ALRNNParams:
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._core._params import ALRNNParams
+    >>> from sk_alrnn import ALRNNParams
     >>> p = ALRNNParams(A=np.zeros(1), W=np.eye(1), C=np.ones((1, 1)),
     ...                 h=np.zeros(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=0)
     >>> as_params(p) is p

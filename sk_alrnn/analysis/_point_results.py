@@ -138,7 +138,7 @@ class FixedPointList(list):
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._core._params import ALRNNParams
+    >>> from sk_alrnn import ALRNNParams
     >>> from sk_alrnn.analysis import cycles, fixed_points
     >>> p = ALRNNParams(A=np.array([0.5]), W=np.array([[-1.0]]), C=np.zeros((1, 1)),
     ...                 h=np.ones(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
@@ -268,7 +268,7 @@ class CycleList(list):
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._core._params import ALRNNParams
+    >>> from sk_alrnn import ALRNNParams
     >>> from sk_alrnn.analysis import cycles, fixed_points
     >>> p = ALRNNParams(A=np.array([0.5]), W=np.array([[-2.0]]), C=np.zeros((1, 1)),
     ...                 h=np.ones(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)

@@ -82,7 +82,7 @@ def latent_trajectories(est_or_params, X):
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._core._params import ALRNNParams
+    >>> from sk_alrnn import ALRNNParams
     >>> p = ALRNNParams(A=np.array([0.5]), W=np.zeros((1, 1)), C=np.ones((1, 1)),
     ...                 h=np.zeros(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
     >>> latent_trajectories(p, np.ones((1, 3)))[0, :, 0]
@@ -158,7 +158,7 @@ def region_codes(est_or_params, X):
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._core._params import ALRNNParams
+    >>> from sk_alrnn import ALRNNParams
     >>> p = ALRNNParams(A=np.zeros(2), W=np.zeros((2, 2)), C=np.array([[1.], [-1.]]),
     ...                 h=np.zeros(2), B=np.ones((1, 2)), b=np.zeros(1), n_nonlinear=2)
     >>> codes, ints = region_codes(p, np.array([[1.0, -1.0]]))
@@ -195,7 +195,7 @@ def region_linear_map(params, code) -> tuple[np.ndarray, np.ndarray]:
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._core._params import ALRNNParams
+    >>> from sk_alrnn import ALRNNParams
     >>> p = ALRNNParams(A=np.array([0.0, 0.5]), W=np.ones((2, 2)), C=np.zeros((2, 1)),
     ...                 h=np.ones(2), B=np.ones((1, 2)), b=np.zeros(1), n_nonlinear=1)
     >>> J, offset = region_linear_map(p, [False])
@@ -275,7 +275,7 @@ def nonlinearity_usage(est_or_params, X, threshold: float = 0.0) -> Nonlinearity
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._core._params import ALRNNParams
+    >>> from sk_alrnn import ALRNNParams
     >>> p = ALRNNParams(A=np.zeros(2), W=np.zeros((2, 2)), C=np.array([[1.], [0.]]),
     ...                 h=np.array([0.0, 1.0]), B=np.ones((1, 2)), b=np.zeros(1),
     ...                 n_nonlinear=2)
@@ -334,7 +334,7 @@ def region_statistics(est_or_params, X, groups=None) -> RegionStatistics:
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._core._params import ALRNNParams
+    >>> from sk_alrnn import ALRNNParams
     >>> p = ALRNNParams(A=np.zeros(1), W=np.zeros((1, 1)), C=np.ones((1, 1)),
     ...                 h=np.zeros(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
     >>> st = region_statistics(p, np.array([[1.0, 1.0, -1.0], [-1.0, 1.0, 1.0]]),

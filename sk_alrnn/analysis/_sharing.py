@@ -176,7 +176,7 @@ def region_sharing(est_or_params, X, groups, *, min_fraction=0.0) -> RegionShari
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._core._params import ALRNNParams
+    >>> from sk_alrnn import ALRNNParams
     >>> p = ALRNNParams(A=np.zeros(1), W=np.zeros((1, 1)), C=np.ones((1, 1)),
     ...                 h=np.zeros(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
     >>> X = np.array([[1.0, 1.0, 1.0], [1.0, -1.0, -1.0]])  # region 1, then 1 0 0

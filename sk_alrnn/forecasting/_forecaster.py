@@ -88,9 +88,9 @@ class ALRNNForecaster(ForecastMixin, FitMixin, RegressorMixin, BaseEstimator):
     best_loss_ : float
         Lowest training loss.
     stop_reason_ : str
-        "converged", "plateau", "max_iter", "interrupted", "partial_fit", or
-        "unvalidated"
-        (too short to validate: the autoregressive start, untrained).
+        "converged", "plateau", "max_iter", "interrupted", "diverged",
+        "partial_fit", or "unvalidated" (too short to validate: the
+        autoregressive start, untrained).
     n_features_in_ : int
         Columns of X.
     feature_names_in_ : ndarray of shape (n_features_in_,)

@@ -111,14 +111,13 @@ class FitMixin(TableMixin):
         if len(runs) > 1 or not incremental:
             self.init_losses_ = [r.monitored for r in runs if r.completed]
         fault = fitting.finish(
-            runs, best, name, n_iter=self.n_iter_, n_init=n_init,
+            self,
+            runs,
+            best,
+            n_init=n_init,
             kept="the weights of the best completed epoch",
-        )  # fmt: skip
-        if isinstance(fault, KeyboardInterrupt):
-            self.stop_reason_ = "interrupted"
-        elif isinstance(fault, FloatingPointError):
-            self.stop_reason_ = "diverged"
-        elif not incremental:
+        )
+        if fault is None and not incremental:
             self._warn_stop(best, prep)
         return fault
 

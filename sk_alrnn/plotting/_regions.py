@@ -59,7 +59,7 @@ def plot_region_raster(est_or_params, X, n_sequences: int = 5, ax=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._core._params import ALRNNParams
+    >>> from sk_alrnn import ALRNNParams
     >>> p = ALRNNParams(A=np.zeros(2), W=np.zeros((2, 2)), C=np.array([[1.], [-1.]]),
     ...                 h=np.zeros(2), B=np.ones((1, 2)), b=np.zeros(1), n_nonlinear=2)
     >>> ax = plot_region_raster(p, np.array([[1.0, -1.0, 1.0], [1.0, 1.0, -1.0]]))
@@ -135,7 +135,7 @@ def plot_spectra(
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._core._params import ALRNNParams
+    >>> from sk_alrnn import ALRNNParams
     >>> p = ALRNNParams(A=np.array([0.5]), W=np.array([[-1.0]]), C=np.zeros((1, 1)),
     ...                 h=np.ones(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
     >>> ax = plot_spectra(p)
@@ -209,7 +209,7 @@ def plot_region_sharing(result, top: int = 20, ax=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_alrnn._core._params import ALRNNParams
+    >>> from sk_alrnn import ALRNNParams
     >>> from sk_alrnn.analysis import region_sharing
     >>> p = ALRNNParams(A=np.zeros(1), W=np.zeros((1, 1)), C=np.ones((1, 1)),
     ...                 h=np.zeros(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
