@@ -198,8 +198,8 @@ def make_windows(table, window, horizon=1, target=None, *, return_index=False):
     >>> X, y = make_windows(table, window=3, target=0)
     >>> X.shape, y.shape
     ((3, 3, 2), (3,))
-    >>> X[0, :, 0], y[0]  # rows 0-2 of column 0, then row 3
-    (array([0., 2., 4.]), np.float64(6.0))
+    >>> X[0, :, 0], float(y[0])  # rows 0-2 of column 0, then row 3
+    (array([0., 2., 4.]), 6.0)
     >>> X, y = make_windows(table, window=3, horizon=2)  # both columns, 2 steps
     >>> y[0]  # (col 0, col 1) at row 3, then at row 4
     array([6., 7., 8., 9.])
