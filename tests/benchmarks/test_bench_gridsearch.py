@@ -2,11 +2,9 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
-from support import REPO
+from support import REPO, run_script
 
 SCRIPT = REPO / "benchmarks" / "bench_gridsearch.py"
 TIME_LIMIT_S = 300
@@ -16,18 +14,16 @@ def run(tmp_path, *options):
     """Run the script with ``--quick --out``; return (exit status, JSON, stdout)."""
     out = tmp_path / "bench_gridsearch.json"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    try:
-        result = subprocess.run(
-            [sys.executable, str(SCRIPT), "--quick", "--out", str(out), *options],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=TIME_LIMIT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"bench_gridsearch.py --quick took more than {TIME_LIMIT_S} s")
+    result = run_script(
+        SCRIPT,
+        "--quick",
+        "--out",
+        out,
+        *options,
+        cwd=tmp_path,
+        env=env,
+        time_limit=TIME_LIMIT_S,
+    )
     assert out.exists(), f"no JSON written:\n{result.stdout}\n{result.stderr}"
     return result.returncode, json.loads(out.read_text(encoding="utf-8")), result.stdout
 

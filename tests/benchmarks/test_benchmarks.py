@@ -3,11 +3,10 @@
 import importlib.util
 import json
 import os
-import subprocess
-import sys
 
 import pytest
-from support import REPO
+import support
+from support import REPO, run_python
 
 BENCHMARKS = REPO / "benchmarks"
 TIME_LIMIT_S = 300
@@ -27,18 +26,15 @@ def run_script(name, tmp_path, block=None):
         (stubs / f"{block}.py").write_text(f"raise ImportError('{block} blocked')\n")
         paths = [str(stubs), env.get("PYTHONPATH", "")]
         env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-    try:
-        result = subprocess.run(
-            [sys.executable, str(BENCHMARKS / name), "--quick", "--out", str(out)],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=TIME_LIMIT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{name} --quick took more than {TIME_LIMIT_S} s")
+    result = support.run_script(
+        BENCHMARKS / name,
+        "--quick",
+        "--out",
+        out,
+        cwd=tmp_path,
+        env=env,
+        time_limit=TIME_LIMIT_S,
+    )
     assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
     return json.loads(out.read_text(encoding="utf-8")), result.stdout
 
@@ -143,14 +139,16 @@ def test_bench_nonlinearity_smoke_parallel(tmp_path):
     pytest.importorskip("matplotlib")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     script = str(BENCHMARKS / "bench_nonlinearity.py")
-    result = subprocess.run(
-        [sys.executable, script, "--smoke", "--n-jobs", "2", "--out", str(tmp_path)],
+    result = run_python(
+        script,
+        "--smoke",
+        "--n-jobs",
+        "2",
+        "--out",
+        tmp_path,
         cwd=tmp_path,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=TIME_LIMIT_S,
-        check=False,
     )
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     _check_nonlinearity_outputs(tmp_path)
@@ -173,11 +171,10 @@ def test_bench_fit_vs_rnn_quick(tmp_path):
 def test_bench_multitask_small_run(tmp_path):
     out = tmp_path / "multitask.json"
     args = ["--quick", "--p-values", "0,4", "--seeds", "0", "--n-train", "330"]
-    result = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "bench_multitask.py"), *args,
-         "--n-test", "110", "--max-iter", "3", "--out", str(out)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=TIME_LIMIT_S,
-        check=False, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    result = run_python(
+        BENCHMARKS / "bench_multitask.py", *args,
+        "--n-test", "110", "--max-iter", "3", "--out", out,
+        cwd=tmp_path, timeout=TIME_LIMIT_S, env={**os.environ, "OMP_NUM_THREADS": "1"},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     doc = json.loads(out.read_text(encoding="utf-8"))

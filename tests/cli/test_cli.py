@@ -1,13 +1,13 @@
 """The command line: ``python -m sk_alrnn [sweep] ...`` (sk_alrnn.cli.main)."""
 
 import json
-import subprocess
 import sys
 import warnings
 
 import numpy as np
 import pytest
 import torch
+from support import run_python
 
 from sk_alrnn._task_suite import TASKS
 from sk_alrnn.cli import main
@@ -217,13 +217,7 @@ def test_version(capsys):
 
 
 def test_python_dash_m_help():
-    result = subprocess.run(
-        [sys.executable, "-m", "sk_alrnn", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python("-m", "sk_alrnn", "--help", timeout=120)
     assert result.returncode == 0, result.stderr
     assert "usage: python -m sk_alrnn" in result.stdout
     assert "sweep" in result.stdout
@@ -404,12 +398,8 @@ def test_csv_without_pandas_says_how_to_install(sine_csv, capsys, monkeypatch):
 
 def test_csv_error_from_the_shell_has_no_traceback(tmp_path):
     missing = str(tmp_path / "x.csv")
-    result = subprocess.run(
-        [sys.executable, "-m", "sk_alrnn", "--csv", missing, "--target", "a"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = run_python(
+        "-m", "sk_alrnn", "--csv", missing, "--target", "a", timeout=120
     )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "no such file" in result.stderr

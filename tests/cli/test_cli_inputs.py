@@ -9,12 +9,11 @@ import gzip
 import io
 import lzma
 import os
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
 import pytest
+from support import run_python
 
 import sk_alrnn.cli._csv_file as csv_file
 from sk_alrnn.cli import main
@@ -128,13 +127,7 @@ def test_unreadable_csv_is_one_line_with_exit_2(case, tmp_path, capsys, no_train
 def test_truncated_gzip_from_the_shell(tmp_path):
     path = tmp_path / "big.csv.gz"
     path.write_bytes(_gz(_csv_text(400))[:-50])
-    result = subprocess.run(
-        [sys.executable, "-m", "sk_alrnn", "sweep", "--csv", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python("-m", "sk_alrnn", "sweep", "--csv", path, timeout=120)
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert str(path) in result.stderr and "gzip data is truncated" in result.stderr

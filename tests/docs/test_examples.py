@@ -1,11 +1,9 @@
 """Every gallery script in examples/ runs to completion, headless, in under a minute."""
 
 import os
-import subprocess
-import sys
 
 import pytest
-from support import REPO
+from support import REPO, run_script
 
 EXAMPLES = sorted((REPO / "examples").glob("*.py"))
 TIME_LIMIT_S = 60
@@ -27,18 +25,12 @@ def test_example_runs(script, tmp_path):
         # and extra threads slow down badly when pytest shares the machine.
         "OMP_NUM_THREADS": "1",
     }
-    try:
-        result = subprocess.run(
-            [sys.executable, str(script)],
-            cwd=tmp_path,  # anything written to the current folder lands here
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=TIME_LIMIT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{script.name} took more than {TIME_LIMIT_S} s")
+    result = run_script(
+        script,
+        cwd=tmp_path,  # anything written to the current folder lands here
+        env=env,
+        time_limit=TIME_LIMIT_S,
+    )
     assert result.returncode == 0, (
         f"{script.name} failed:\n{result.stdout}\n{result.stderr}"
     )

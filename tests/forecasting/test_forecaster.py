@@ -1,7 +1,6 @@
 """ALRNNForecaster: one table, rows = consecutive time steps."""
 
 import os
-import subprocess
 import sys
 import textwrap
 import warnings
@@ -13,6 +12,7 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
+from support import run_python
 
 from sk_alrnn._nn._model import ALRNN
 from sk_alrnn.datasets import make_lorenz63
@@ -484,13 +484,7 @@ MEMORY_SCRIPT = textwrap.dedent(
 def _peak_increase_mib(n_rows):
     script = MEMORY_SCRIPT.format(n=n_rows)
     env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **env},
-    )
+    done = run_python("-c", script, check=True, env={**os.environ, **env})
     return float(done.stdout.strip().splitlines()[-1])
 
 

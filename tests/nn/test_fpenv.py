@@ -1,13 +1,12 @@
 """Subnormal floats are flushed during fit and predict, and the user's setting kept."""
 
-import subprocess
-import sys
 import threading
 import warnings
 
 import numpy as np
 import pytest
 import torch
+from support import run_python
 
 from sk_alrnn import ALRNNClassifier, ALRNNRegressor
 from sk_alrnn._nn._kernels import rollout, rollout_reference, use_kernel
@@ -186,8 +185,6 @@ def test_no_numpy_subnormal_warning_reaches_the_user():
         "print(np.finfo(np.float32).smallest_subnormal > 0)\n"
     )
     with warnings.catch_warnings():
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-        )
+        out = run_python("-c", code, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("True")

@@ -6,14 +6,13 @@ tests/nn/test_kernels.py; these are the ones specific to numba_cpu.py.
 """
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numba
 import numpy as np
 import pytest
 import torch
+from support import run_python
 
 from sk_alrnn._core._layout import floor as layout_floor
 from sk_alrnn._nn._kernels import numba_cpu
@@ -183,7 +182,8 @@ def test_compiles_on_first_call_not_at_import():
         "import sk_alrnn._nn._kernels.numba_cpu as m\n"
         "assert not m._forward.signatures and not m._backward.signatures\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    result = run_python("-c", code)
+    assert result.returncode == 0, result.stderr
 
 
 # -- where numba caches the compiled kernels -----------------------------------------
@@ -233,9 +233,7 @@ def test_cache_dir_is_set_before_numba_is_imported(tmp_path):
     )
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     env["XDG_CACHE_HOME"] = str(tmp_path)
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True
-    )
+    out = run_python("-c", code, env=env)
     assert out.returncode == 0, out.stderr
     expected = str(tmp_path / "sk_alrnn" / "numba")
     assert out.stdout.split() == [expected, expected]

@@ -1,11 +1,10 @@
 """FusedAdam: torch.optim.Adam(fused=True)'s updates without importing torch.optim."""
 
-import subprocess
-import sys
 import textwrap
 
 import pytest
 import torch
+from support import run_python
 
 from sk_alrnn._nn._optim import FusedAdam, make_adam
 
@@ -97,7 +96,5 @@ def test_a_fit_never_imports_torch_dynamo():
         print("torch._dynamo" in sys.modules)
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    out = run_python("-c", code, check=True)
     assert out.stdout.strip() == "False"

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from support import run_python
 
 from sk_alrnn import ALRNNClassifier, ALRNNRegressor, persistence
 from sk_alrnn.baselines import RNNClassifier, RNNRegressor
@@ -242,7 +243,8 @@ def test_real_cuda_fit_loads_in_cpu_only_process(tmp_path):
         "np.save(sys.argv[1] + '/p.npy', m.predict(np.load(sys.argv[1] + '/X.npy')))"
     )
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
-    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, env=env)
+    result = run_python("-c", code, tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
     np.testing.assert_allclose(np.load(tmp_path / "p.npy"), reg.predict(X), atol=1e-5)
 
 
