@@ -13,6 +13,7 @@ between the two. Where the kernel is missing (old torch, other devices),
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 import torch
 from torch import nn
@@ -156,18 +157,41 @@ class FusedAdam:
             }
 
 
+@cache
+def _fused_kernel_runs(device: torch.device, dtype: torch.dtype) -> bool:
+    """Whether ``torch._fused_adam_`` runs on this device and dtype (one tiny step).
+
+    It exists for CUDA since torch 2.0 but for the CPU only since 2.4; asking
+    the kernel itself is the one check that holds for every build.
+    """
+    if not hasattr(torch, "_fused_adam_") or device.type not in _FUSED_DEVICES:
+        return False
+    p = torch.zeros(1, device=device, dtype=dtype)
+    state = [torch.zeros_like(p), torch.zeros_like(p)]
+    step = torch.ones((), device=device, dtype=torch.float32)
+    try:
+        torch._fused_adam_(
+            [p], [torch.ones_like(p)], [state[0]], [state[1]], [], [step],
+            lr=0.1, beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8,
+            amsgrad=False, maximize=False,
+        )  # fmt: skip
+    except (NotImplementedError, RuntimeError):
+        return False
+    return True
+
+
 def make_adam(module: nn.Module, lr: float):
-    """Adam for ``module``: :class:`FusedAdam` where the kernel exists, else torch's.
+    """Adam for ``module``: :class:`FusedAdam` where the kernel runs, else torch's.
 
     Examples
     --------
     >>> import torch
-    >>> type(make_adam(torch.nn.Linear(2, 1), 1e-3)).__name__
-    'FusedAdam'
+    >>> make_adam(torch.nn.Linear(2, 1), 1e-3).param_groups[0]["lr"]
+    0.001
     """
     params = list(module.parameters())
-    devices = {p.device.type for p in params}
-    if hasattr(torch, "_fused_adam_") and devices <= set(_FUSED_DEVICES):
+    kinds = {(p.device, p.dtype) for p in params}
+    if kinds and all(_fused_kernel_runs(*kind) for kind in kinds):
         return FusedAdam(params, lr=lr)
     try:
         return torch.optim.Adam(params, lr=lr, fused=True)

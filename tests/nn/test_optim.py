@@ -6,7 +6,13 @@ import pytest
 import torch
 from support import run_python
 
+import sk_alrnn._nn._optim as optim
 from sk_alrnn._nn._optim import FusedAdam, make_adam
+
+CPU_KERNEL = optim._fused_kernel_runs(torch.device("cpu"), torch.float32)
+needs_cpu_kernel = pytest.mark.skipif(
+    not CPU_KERNEL, reason="this torch has no fused Adam kernel for the CPU (< 2.4)"
+)
 
 
 def _pair(dtype):
@@ -29,6 +35,7 @@ def _step(optimizers_and_params, gen):
         opt.step()
 
 
+@needs_cpu_kernel
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_bitwise_equal_to_torch_fused_adam(dtype):
     ours, theirs = _pair(dtype)
@@ -45,6 +52,7 @@ def test_bitwise_equal_to_torch_fused_adam(dtype):
             assert torch.equal(sa["state"][i][key], value)
 
 
+@needs_cpu_kernel
 def test_state_dicts_move_between_the_two():
     ours, theirs = _pair(torch.float32)
     a = FusedAdam(ours, lr=1e-2)
@@ -62,6 +70,7 @@ def test_state_dicts_move_between_the_two():
     assert all(torch.equal(p, q) for p, q in zip(a2.params, b2_params, strict=True))
 
 
+@needs_cpu_kernel
 def test_parameters_without_gradient_are_left_alone():
     w, v = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))
     opt = FusedAdam([w, v], lr=0.5)
@@ -79,10 +88,28 @@ def test_load_state_dict_checks_parameter_count():
         opt.load_state_dict(other.state_dict())
 
 
-def test_make_adam_uses_the_fused_kernel_on_cpu():
-    assert isinstance(make_adam(torch.nn.Linear(2, 1), 1e-3), FusedAdam)
+def test_make_adam_uses_the_fused_kernel_where_it_runs():
+    opt = make_adam(torch.nn.Linear(2, 1), 1e-3)
+    assert isinstance(opt, FusedAdam) == CPU_KERNEL  # torch >= 2.4 on the CPU
 
 
+def test_make_adam_falls_back_where_the_kernel_does_not_run(monkeypatch):
+    """torch 2.2-2.3 has torch._fused_adam_ for CUDA only: torch's Adam then."""
+    monkeypatch.setattr(optim, "_fused_kernel_runs", lambda device, dtype: False)
+    layer = torch.nn.Linear(2, 1)
+    opt = make_adam(layer, 1e-2)
+    assert isinstance(opt, torch.optim.Adam)
+    before = layer.weight.detach().clone()
+    layer(torch.ones(3, 2)).sum().backward()
+    opt.step()
+    assert not torch.equal(layer.weight.detach(), before)
+
+
+def test_the_kernel_probe_says_no_for_devices_without_it():
+    assert not optim._fused_kernel_runs(torch.device("meta"), torch.float32)
+
+
+@needs_cpu_kernel  # else make_adam falls back to torch.optim.Adam, which imports it
 def test_a_fit_never_imports_torch_dynamo():
     """torch.optim would pull in torch._dynamo and sympy (seconds, ~55 MiB)."""
     code = textwrap.dedent(
