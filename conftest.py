@@ -7,7 +7,7 @@ import torch
 def pytest_collection_modifyitems(config, items):
     """Skip the FusedAdam doctest where torch has no fused Adam kernel for the CPU.
 
-    torch 2.2-2.3 (inside the declared range) has it for CUDA only; there
+    torch 2.3 (the declared floor) has it for CUDA only; there
     ``make_adam`` falls back to ``torch.optim.Adam`` (tests/nn/test_optim.py).
     """
     from sk_alrnn._nn._optim import _fused_kernel_runs

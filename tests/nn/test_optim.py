@@ -94,7 +94,7 @@ def test_make_adam_uses_the_fused_kernel_where_it_runs():
 
 
 def test_make_adam_falls_back_where_the_kernel_does_not_run(monkeypatch):
-    """torch 2.2-2.3 has torch._fused_adam_ for CUDA only: torch's Adam then."""
+    """torch 2.3 has torch._fused_adam_ for CUDA only: torch's Adam then."""
     monkeypatch.setattr(optim, "_fused_kernel_runs", lambda device, dtype: False)
     layer = torch.nn.Linear(2, 1)
     opt = make_adam(layer, 1e-2)
