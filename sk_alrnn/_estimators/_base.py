@@ -33,6 +33,7 @@ from sk_alrnn._estimators._fitting import (
     finish,
     guarded_fit,
     seeded_generators,
+    train_keeping_epochs,
     train_runs,
     warn_max_iter,
 )
@@ -42,7 +43,6 @@ from sk_alrnn._nn._kernels.fpenv import flush_denormals
 from sk_alrnn._nn._model import ALRNN
 from sk_alrnn._nn._optim import make_adam
 from sk_alrnn._nn._training import (
-    DivergenceError,
     History,
     SequenceData,
     TrainConfig,
@@ -50,7 +50,6 @@ from sk_alrnn._nn._training import (
     resolve_batch_size,
     resolve_device,
     resolve_patience,
-    train,
 )
 
 _PREDICT_CHUNK = 4096  # sequences per forward pass at predict time
@@ -196,13 +195,10 @@ class BaseALRNN(BaseEstimator, metaclass=ABCMeta):
                 optimizer.load_state_dict(self._optimizer_state)
                 for group in optimizer.param_groups:
                     group["lr"] = self.learning_rate_init
-            try:
-                history = train(
-                    module, optimizer, data, config, self._loss, generator,
-                    validation=validation, eval_fn=self._evaluate,
-                )  # fmt: skip
-            except DivergenceError as exc:  # keep what completed, raise it below
-                history = exc.history
+            history = train_keeping_epochs(
+                module, optimizer, data, config, self._loss, generator,
+                validation=validation, eval_fn=self._evaluate,
+            )  # fmt: skip
             completed = bool(history.loss_curve)
             monitored = _kept_loss(history) if completed else math.inf
             return Run(history, module, optimizer, generator, monitored, completed)

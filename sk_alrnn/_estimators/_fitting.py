@@ -34,7 +34,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from sk_alrnn._nn._training import History
+from sk_alrnn._nn._training import DivergenceError, History, train
 
 
 @dataclass
@@ -49,6 +49,18 @@ class Run:
     completed: bool  # an epoch completed, or the estimator kept an untrained start
     extra: object = None  # estimator-specific results of the run
     final: bool = False  # no further initialisation can do better (stop after it)
+
+
+def train_keeping_epochs(*args, **kwargs) -> History:
+    """:func:`sk_alrnn._nn._training.train`, returning the History after a divergence.
+
+    The DivergenceError stays in ``history.fault`` (raised by :func:`finish`
+    after the completed epochs are stored).
+    """
+    try:
+        return train(*args, **kwargs)
+    except DivergenceError as exc:
+        return exc.history
 
 
 def guarded_fit(estimator, fit_unsafe: Callable, *args, **kwargs):

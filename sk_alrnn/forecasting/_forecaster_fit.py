@@ -15,11 +15,11 @@ import torch
 
 import sk_alrnn._estimators._fitting as fitting
 from sk_alrnn._estimators._param_table import DTYPES as _DTYPES
-from sk_alrnn._nn._history import DivergenceError, History, copy_state
+from sk_alrnn._nn._history import History, copy_state
 from sk_alrnn._nn._model import ALRNN
 from sk_alrnn._nn._optim import make_adam
 from sk_alrnn._nn._sequence_data import SequenceData, predict_chunked, resolve_device
-from sk_alrnn._nn._training import TrainConfig, resolve_patience, train
+from sk_alrnn._nn._training import TrainConfig, resolve_patience
 from sk_alrnn.forecasting import _forecaster_train as _ft
 from sk_alrnn.forecasting._baselines import infer_season
 from sk_alrnn.forecasting._forecaster_table import TableMixin, scaler
@@ -252,13 +252,10 @@ class FitMixin(TableMixin):
         if untrained:
             history = History(stop_reason="unvalidated")
         else:
-            try:
-                history = train(
-                    model, optimizer, prep.train, config, _mse, generator,
-                    validation=validation, eval_fn=_mse_and_score,
-                )  # fmt: skip
-            except DivergenceError as exc:  # the completed epochs are kept
-                history = exc.history
+            history = fitting.train_keeping_epochs(
+                model, optimizer, prep.train, config, _mse, generator,
+                validation=validation, eval_fn=_mse_and_score,
+            )  # fmt: skip
         model.cpu()
         completed = untrained or bool(history.loss_curve)
         keep_start = untrained or (
