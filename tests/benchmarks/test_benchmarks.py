@@ -188,3 +188,24 @@ def test_bench_multitask_small_run(tmp_path):
         assert 0.0 <= row["shared_fraction"] <= 1.0
         assert len(row["accuracy_per_task"]) == 11
     assert "accuracy" in result.stdout and "shared regions" in result.stdout
+
+
+def test_bench_crossover_quick(tmp_path):
+    doc, stdout = run_script("bench_crossover.py", tmp_path)
+    assert doc["benchmark"] == "bench_crossover"
+    assert doc["machine"]["cpu"]
+    assert [(r["B"], r["M"]) for r in doc["rows"]] == [
+        (16, 16),
+        (16, 32),
+        (32, 16),
+        (32, 32),
+    ]
+    for row in doc["rows"]:
+        for mode in ("train", "inference"):
+            cell = row[mode]
+            assert cell["numba_ms"] > 0 and cell["torch_ms"] > 0
+            assert cell["torch_over_numba"] == pytest.approx(
+                cell["torch_ms"] / cell["numba_ms"]
+            )
+        assert row["selected"] in ("numba", "torch")
+    assert "select_kernel picks" in stdout

@@ -11,17 +11,25 @@ written on one :class:`~sk_alrnn._nn._kernels._inputs.RolloutInputs`):
 
 Steps at or after a sequence's length are zero in ``Z`` and carry no gradient.
 
-The CPU rule is "numba at every size". A per-step-GEMM path (``"torch"``: one
-``torch.mm`` over the whole batch per step) was timed against the fused kernel
-for B in {4, ..., 128}, M in {16, 32, 64, 100, 128}, T = 100, train step, one
-thread, subnormals flushed, on an AMD EPYC (AVX-512): the fused kernel was
-faster by 1.2x to 7.7x at every size but B = 128 with M <= 32, where the torch
-path took 0.81x (M = 16) and 0.93x (M = 32) of its time; at (128, 100, 128) the
-fused kernel runs within 1.6x of three single-thread ``torch.mm`` per step, the
-arithmetic floor (see ``benchmarks/bench_kernels.py``). Batches of 128 small
-models are rare (``batch_size="auto"`` stays at or below 32), and one CPU is too
-little evidence for a rule, so there is none yet; a crossover confirmed on
-another CPU belongs in :func:`select_kernel`, with its data.
+The CPU rule is "numba at every size", measured on two CPUs with
+``python benchmarks/bench_crossover.py`` (the fused kernel against the
+per-step-GEMM path ``"torch"``, one ``torch.mm`` over the whole batch per step;
+T = 100, one thread, subnormals flushed; time of the torch path / the fused one):
+
+- Intel Xeon (AVX-512, AMX), B in {8, ..., 256}, M in {16, ..., 192}: train
+  1.17x to 3.01x, inference 1.04x to 4.74x except B = 256 with M = 16 (0.80x);
+- AMD EPYC (AVX-512), B in {4, ..., 128}, M in {16, ..., 128}: train 1.2x to
+  7.7x except B = 128 with M <= 32 (0.81x at M = 16, 0.93x at M = 32).
+
+The per-step GEMM itself is fast (one 128^3 ``torch.mm`` takes 34 us on the
+Xeon), but the torch path pays the per-op dispatch of 7 small ops per step,
+which the fused loops do not; at (128, 100, 128) the fused train step is within
+2.5x of three single-thread ``torch.mm`` per step, the arithmetic floor
+(``benchmarks/bench_kernels.py``). The two corners where the GEMM path won are
+batches far above ``batch_size="auto"`` (at most 32) with tiny M, and won by
+less than the run-to-run noise of a shared machine, so no size switches to it;
+a CPU where it wins in the range people train belongs in
+:func:`select_kernel`, with its data.
 """
 
 from __future__ import annotations
