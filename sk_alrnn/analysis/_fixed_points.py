@@ -18,6 +18,7 @@ import numpy as np
 
 from sk_alrnn._core._layout import phi, relu_code
 from sk_alrnn._core._params import ALRNNParams
+from sk_alrnn.analysis._docfrag import fill_examples
 from sk_alrnn.analysis._inputs import _params_and_X, _pipeline_input
 from sk_alrnn.analysis._point_results import (
     Cycle,
@@ -89,6 +90,7 @@ def _visited_regions(params: ALRNNParams, X) -> list[np.ndarray]:
     return list(ints)
 
 
+@fill_examples
 def fixed_points(
     params,
     input=None,
@@ -126,10 +128,7 @@ def fixed_points(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sk_alrnn import ALRNNParams
-    >>> p = ALRNNParams(A=np.array([0.5]), W=np.array([[-1.0]]), C=np.zeros((1, 1)),
-    ...                 h=np.ones(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
+    {fixed_point_model}
     >>> for fp in fixed_points(p):
     ...     print(fp.region, fp.z.round(3), fp.is_real, fp.stable)
     0 [2.] False True
@@ -203,6 +202,7 @@ def _candidate_sequences(params, k, X, max_sequences) -> list[tuple[int, ...]]:
     return sorted(seen)
 
 
+@fill_examples
 def cycles(
     params,
     k_max: int,
@@ -251,10 +251,7 @@ def cycles(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sk_alrnn import ALRNNParams
-    >>> p = ALRNNParams(A=np.array([0.5]), W=np.array([[-2.0]]), C=np.zeros((1, 1)),
-    ...                 h=np.ones(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
+    {cycle_model}
     >>> (cyc,) = cycles(p, k_max=3)
     >>> cyc.points.ravel().round(4), cyc.regions, cyc.stable
     (array([-0.2857,  0.8571]), array([0, 1]), True)

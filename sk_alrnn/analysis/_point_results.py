@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sk_alrnn._core._pandas import _require_pandas
+from sk_alrnn.analysis._docfrag import fill_examples
 from sk_alrnn.analysis._region_results import _bits, _radius
 
 __all__ = ["Cycle", "CycleList", "FixedPoint", "FixedPointList"]
@@ -129,6 +130,7 @@ def _path(codes: np.ndarray) -> str:
     return "->".join(labels)
 
 
+@fill_examples
 class FixedPointList(list):
     """The list of :class:`FixedPoint` that :func:`fixed_points` returns.
 
@@ -137,11 +139,8 @@ class FixedPointList(list):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sk_alrnn import ALRNNParams
-    >>> from sk_alrnn.analysis import cycles, fixed_points
-    >>> p = ALRNNParams(A=np.array([0.5]), W=np.array([[-1.0]]), C=np.zeros((1, 1)),
-    ...                 h=np.ones(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
+    {fixed_point_model}
+    >>> from sk_alrnn.analysis import fixed_points
     >>> fixed_points(p)
     FixedPointList(2 candidates: 1 real (1 stable), 1 virtual; real: 1 stable)
     >>> list(fixed_points(p).to_frame().columns)
@@ -259,6 +258,7 @@ class Cycle:
         return _require_pandas("Cycle").DataFrame([self._row()])
 
 
+@fill_examples
 class CycleList(list):
     """The list of :class:`Cycle` that :func:`cycles` returns.
 
@@ -267,11 +267,8 @@ class CycleList(list):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sk_alrnn import ALRNNParams
-    >>> from sk_alrnn.analysis import cycles, fixed_points
-    >>> p = ALRNNParams(A=np.array([0.5]), W=np.array([[-2.0]]), C=np.zeros((1, 1)),
-    ...                 h=np.ones(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
+    {cycle_model}
+    >>> from sk_alrnn.analysis import cycles
     >>> cycles(p, k_max=3)
     CycleList(1 orbit: 1 real (1 stable), 0 virtual; period 2; real: 0->1 stable)
     """

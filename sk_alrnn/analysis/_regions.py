@@ -25,6 +25,7 @@ import numpy as np
 
 from sk_alrnn._core._layout import phi, relu_code, relu_units
 from sk_alrnn._core._params import ALRNNParams
+from sk_alrnn.analysis._docfrag import fill_examples
 from sk_alrnn.analysis._inputs import (
     _as_sequences,
     _params_and_X,
@@ -141,6 +142,7 @@ def int_to_code(index: int, n_nonlinear: int) -> np.ndarray:
     return ((int(index) >> shifts) & 1).astype(bool)
 
 
+@fill_examples
 def region_codes(est_or_params, X):
     """Bitcodes ``z_t[M-P:] > 0`` of every step, as booleans and as integers.
 
@@ -157,10 +159,7 @@ def region_codes(est_or_params, X):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sk_alrnn import ALRNNParams
-    >>> p = ALRNNParams(A=np.zeros(2), W=np.zeros((2, 2)), C=np.array([[1.], [-1.]]),
-    ...                 h=np.zeros(2), B=np.ones((1, 2)), b=np.zeros(1), n_nonlinear=2)
+    {two_switch_model}
     >>> codes, ints = region_codes(p, np.array([[1.0, -1.0]]))
     >>> ints
     array([[2, 1]])
@@ -309,6 +308,7 @@ def nonlinearity_usage(est_or_params, X, threshold: float = 0.0) -> Nonlinearity
     )
 
 
+@fill_examples
 def region_statistics(est_or_params, X, groups=None) -> RegionStatistics:
     """Visited regions, visit frequencies, dwell times and region transitions on X.
 
@@ -333,10 +333,7 @@ def region_statistics(est_or_params, X, groups=None) -> RegionStatistics:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sk_alrnn import ALRNNParams
-    >>> p = ALRNNParams(A=np.zeros(1), W=np.zeros((1, 1)), C=np.ones((1, 1)),
-    ...                 h=np.zeros(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
+    {switch_model}
     >>> st = region_statistics(p, np.array([[1.0, 1.0, -1.0], [-1.0, 1.0, 1.0]]),
     ...                        groups=["a", "b"])
     >>> st.regions, st.counts, st.dwell_times

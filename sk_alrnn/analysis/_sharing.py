@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sk_alrnn._core._pandas import _require_pandas
+from sk_alrnn.analysis._docfrag import fill_examples
 from sk_alrnn.analysis._region_results import _bits
 from sk_alrnn.analysis._regions import as_params, region_statistics
 
@@ -149,6 +150,7 @@ class RegionSharing:
         )
 
 
+@fill_examples
 def region_sharing(est_or_params, X, groups, *, min_fraction=0.0) -> RegionSharing:
     """Which linear regions each group (task, class) occupies, and how many are shared.
 
@@ -175,10 +177,7 @@ def region_sharing(est_or_params, X, groups, *, min_fraction=0.0) -> RegionShari
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sk_alrnn import ALRNNParams
-    >>> p = ALRNNParams(A=np.zeros(1), W=np.zeros((1, 1)), C=np.ones((1, 1)),
-    ...                 h=np.zeros(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
+    {switch_model}
     >>> X = np.array([[1.0, 1.0, 1.0], [1.0, -1.0, -1.0]])  # region 1, then 1 0 0
     >>> share = region_sharing(p, X, groups=["a", "b"])
     >>> share.counts

@@ -7,8 +7,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from sk_alrnn.analysis._docfrag import EXAMPLE_MODELS, fill
+
 #: Most entries a region legend shows (the first ones, most frequent first).
 LEGEND_TOP = 10
+
+#: The ``ax`` parameter of every plot: a docstring piece for
+#: :func:`~sk_alrnn.analysis._docfrag.fill`.
+AX_PARAMETER = """\
+ax : matplotlib Axes, default=None
+    Where to draw; None makes a new Figure."""
+
+#: The Returns section of every plot (a docstring piece).
+AXES_RETURNED = """\
+Returns
+-------
+matplotlib.axes.Axes"""
+
+#: Decorator: fill a plot's ``{ax}``, ``{axes_returned}`` and example-model
+#: (``{switch_model}``, ...) placeholders.
+fill_plot_doc = fill(ax=AX_PARAMETER, axes_returned=AXES_RETURNED, **EXAMPLE_MODELS)
 
 
 def _new_axes(ax, figsize: tuple[float, float]):

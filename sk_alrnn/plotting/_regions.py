@@ -25,6 +25,7 @@ from sk_alrnn.plotting._axes import (
     _label,
     _new_axes,
     _outside_legend,
+    fill_plot_doc,
 )
 
 #: Largest P for which :func:`plot_spectra` draws every region without ``X``.
@@ -34,6 +35,7 @@ MAX_PLOTTED_P = 4
 MAX_TICK_LABELS = 24
 
 
+@fill_plot_doc
 def plot_region_raster(est_or_params, X, n_sequences: int = 5, ax=None):
     """Region visited at every time step, for the first few sequences of X.
 
@@ -49,19 +51,13 @@ def plot_region_raster(est_or_params, X, n_sequences: int = 5, ax=None):
     X : ndarray of shape (n, T, K) or (n, T), or list of (T_i, K) arrays
     n_sequences : int, default=5
         How many sequences (the first ones of X) to draw.
-    ax : matplotlib Axes, default=None
-        Where to draw; None makes a new Figure.
+    {ax}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    {axes_returned}
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sk_alrnn import ALRNNParams
-    >>> p = ALRNNParams(A=np.zeros(2), W=np.zeros((2, 2)), C=np.array([[1.], [-1.]]),
-    ...                 h=np.zeros(2), B=np.ones((1, 2)), b=np.zeros(1), n_nonlinear=2)
+    {two_switch_model}
     >>> ax = plot_region_raster(p, np.array([[1.0, -1.0, 1.0], [1.0, 1.0, -1.0]]))
     >>> len(ax.lines), [t.get_text() for t in ax.get_yticklabels()]
     (2, ['10', '01'])
@@ -103,6 +99,7 @@ def plot_region_raster(est_or_params, X, n_sequences: int = 5, ax=None):
     return ax
 
 
+@fill_plot_doc
 def plot_spectra(
     est_or_params, regions=None, X=None, ax=None, *, legend_top: int = LEGEND_TOP
 ):
@@ -121,23 +118,17 @@ def plot_spectra(
         given, else all ``2**P`` regions (only for ``P <= 4``).
     X : ndarray of shape (n, T, K) or (n, T), or list of (T_i, K) arrays
         Sequences whose visited regions are drawn when ``regions`` is None.
-    ax : matplotlib Axes, default=None
-        Where to draw; None makes a new Figure.
+    {ax}
     legend_top : int, default=10
         The legend (right of the axes, off the unit circle) lists the first
         ``legend_top`` regions, then how many more are drawn. Every region has
         its own colour (tab10, tab20, then colours spread over ``turbo``).
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    {axes_returned}
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sk_alrnn import ALRNNParams
-    >>> p = ALRNNParams(A=np.array([0.5]), W=np.array([[-1.0]]), C=np.zeros((1, 1)),
-    ...                 h=np.ones(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
+    {fixed_point_model}
     >>> ax = plot_spectra(p)
     >>> [c.get_label() for c in ax.collections]
     ['region 0 (0)', 'region 1 (1)']
@@ -185,6 +176,7 @@ def plot_spectra(
     return ax
 
 
+@fill_plot_doc
 def plot_region_sharing(result, top: int = 20, ax=None):
     """Heat map of how each group's time steps spread over the top regions.
 
@@ -199,20 +191,14 @@ def plot_region_sharing(result, top: int = 20, ax=None):
         From :func:`sk_alrnn.analysis.region_sharing`.
     top : int, default=20
         How many of the most visited regions to draw.
-    ax : matplotlib Axes, default=None
-        Where to draw; None makes a new Figure.
+    {ax}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    {axes_returned}
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sk_alrnn import ALRNNParams
+    {switch_model}
     >>> from sk_alrnn.analysis import region_sharing
-    >>> p = ALRNNParams(A=np.zeros(1), W=np.zeros((1, 1)), C=np.ones((1, 1)),
-    ...                 h=np.zeros(1), B=np.ones((1, 1)), b=np.zeros(1), n_nonlinear=1)
     >>> share = region_sharing(p, np.array([[1.0, 1.0], [1.0, -1.0]]), ["a", "b"])
     >>> ax = plot_region_sharing(share)
     >>> [t.get_text() for t in ax.get_xticklabels()]

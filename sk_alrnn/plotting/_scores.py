@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sk_alrnn.plotting._axes import _label, _new_axes
+from sk_alrnn.plotting._axes import _label, _new_axes, fill_plot_doc
 
 
 def _score_key(cv_results, scoring) -> str:
@@ -35,6 +35,7 @@ def _score_key(cv_results, scoring) -> str:
     return name
 
 
+@fill_plot_doc
 def plot_score_vs_nonlinear(
     cv_results, param: str = "n_nonlinear", ax=None, *, scoring=None
 ):
@@ -52,14 +53,11 @@ def plot_score_vs_nonlinear(
     param : str, default="n_nonlinear"
         Parameter on the x axis, as in the grid (e.g. ``"alrnn__n_nonlinear"`` in
         a pipeline). Its values must be numbers.
-    ax : matplotlib Axes, default=None
-        Where to draw; None makes a new Figure.
+    {ax}
     scoring : str, default=None
         Metric of a multi-metric search; None uses the single one.
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    {axes_returned}
 
     Examples
     --------
@@ -124,6 +122,7 @@ def plot_score_vs_nonlinear(
     return _label(ax, param, ylabel, title, grid=True, legend=legend)
 
 
+@fill_plot_doc
 def plot_learning_curves(curves, ax=None, *, score_name="score", baseline=None):
     """Test score against training-set size, one line (mean ± std band) per model.
 
@@ -135,16 +134,13 @@ def plot_learning_curves(curves, ax=None, *, score_name="score", baseline=None):
         mean, the band their standard deviation). The ``train_sizes`` and
         ``test_scores`` returned by :func:`sklearn.model_selection.learning_curve`
         fit as they are.
-    ax : matplotlib Axes, default=None
-        Where to draw; None makes a new Figure.
+    {ax}
     score_name : str, default="score"
         Label of the y axis.
     baseline : float, default=None
         A reference score (e.g. chance), drawn as a dotted line.
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    {axes_returned}
 
     Examples
     --------
