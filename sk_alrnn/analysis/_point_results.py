@@ -66,7 +66,7 @@ class FixedPoint:
     def __repr__(self) -> str:
         return (
             f"FixedPoint(region={_bits(self.code)} ({self.region}), "
-            f"{_kind(self)}, spectral_radius={_radius(self.eigenvalues):.4g})"
+            f"{_kind(self)}, spectral_radius={_radius_text(self)})"
         )
 
     def summary(self) -> str:
@@ -91,7 +91,7 @@ class FixedPoint:
 
 def _kind(point) -> str:
     kind = "real" if point.is_real else "virtual"
-    kind += ", stable" if point.stable else ", unstable"
+    kind += ", " + _stable_word(point)
     return kind + (", singular" if point.singular else "")
 
 
@@ -102,24 +102,47 @@ def _radius_text(point) -> str:
 def _stability(point) -> str:
     lam = np.array2string(np.abs(point.eigenvalues[:3]), precision=3)
     text = (
-        f"{'stable' if point.stable else 'unstable'}: spectral radius "
-        f"{_radius(point.eigenvalues):.4g} (largest |eigenvalues| {lam})"
+        f"{_stable_word(point)}: spectral radius "
+        f"{_radius_text(point)} (largest |eigenvalues| {lam})"
     )
     if point.singular:
         text += "; singular: one of a continuum (e.g. a line attractor)"
     return text
 
 
-def _table(title: str, head: list[str], rows: list[list[str]], n_left: int) -> str:
-    """Title, then left-aligned columns, then how many rows were left out."""
+def _table(items: list, head: list[str], rows: list[list[str]]) -> str:
+    """``repr(items)``, then left-aligned columns, then how many items are not rows."""
+    n_left = len(items) - len(rows)
     widths = [max(len(r[j]) for r in [head, *rows]) for j in range(len(head))]
-    lines = [title]
+    lines = [repr(items)]
     for r in [head, *rows]:
         cells = (c.ljust(w) for c, w in zip(r, widths, strict=True))
         lines.append(("  " + "  ".join(cells)).rstrip())
     if n_left > 0:
         lines.append(f"  ... {n_left} more (see to_frame())")
     return "\n".join(lines)
+
+
+def _real_ones(real: list, label, n_shown: int) -> str:
+    """'; real: <label> stable, ...' for the first ``n_shown`` real items."""
+    if not real:
+        return ""
+    shown = ", ".join(f"{label(x)} {_stable_word(x)}" for x in real[:n_shown])
+    return f"; real: {shown}" + (", ..." if len(real) > n_shown else "")
+
+
+def _stable_word(point) -> str:
+    return "stable" if point.stable else "unstable"
+
+
+#: The columns after the region ones of FixedPointList/CycleList.to_frame().
+_FLAG_COLUMNS = ("is_real", "stable", "singular", "spectral_radius")
+
+
+def _frame(items: list, columns: list[str]):
+    """One row per item (its ``_row()``); ``columns`` name those of an empty list."""
+    pd = _require_pandas(type(items).__name__)
+    return pd.DataFrame([x._row() for x in items], columns=None if items else columns)
 
 
 def _path(codes: np.ndarray) -> str:
@@ -154,36 +177,21 @@ class FixedPointList(list):
             f"FixedPointList({len(self)} candidates: {len(real)} real ({n_stable} "
             f"stable), {len(self) - len(real)} virtual"
         )
-        if real:
-            shown = ", ".join(
-                f"{_bits(fp.code)} {'stable' if fp.stable else 'unstable'}"
-                for fp in real[:3]
-            )
-            text += f"; real: {shown}" + (", ..." if len(real) > 3 else "")
-        return text + ")"
+        return text + _real_ones(real, lambda fp: _bits(fp.code), 3) + ")"
 
     def summary(self, max_rows: int = 20) -> str:
         """One line per candidate (real ones first), as text."""
         ordered = sorted(self, key=lambda fp: not fp.is_real)  # stable sort
         rows = [
-            [
-                _bits(fp.code),
-                str(fp.region),
-                _kind(fp),
-                f"{_radius(fp.eigenvalues):.4g}",
-            ]
+            [_bits(fp.code), str(fp.region), _kind(fp), _radius_text(fp)]
             for fp in ordered[:max_rows]
         ]
         head = ["code", "region", "kind", "spectral radius"]
-        return _table(repr(self), head, rows, len(self) - len(rows))
+        return _table(self, head, rows)
 
     def to_frame(self):
         """One row per candidate, columns as in :meth:`FixedPoint.to_frame`."""
-        pd = _require_pandas("FixedPointList")
-        columns = ["region", "code", "is_real", "stable", "singular", "spectral_radius"]
-        return pd.DataFrame(
-            [fp._row() for fp in self], columns=None if self else columns
-        )
+        return _frame(self, ["region", "code", *_FLAG_COLUMNS])
 
 
 @dataclass(frozen=True)
@@ -233,7 +241,7 @@ class Cycle:
     def __repr__(self) -> str:
         return (
             f"Cycle(period={len(self.regions)}, regions={_path(self.codes)}, "
-            f"{_kind(self)}, spectral_radius={_radius(self.eigenvalues):.4g})"
+            f"{_kind(self)}, spectral_radius={_radius_text(self)})"
         )
 
     def summary(self) -> str:
@@ -282,13 +290,7 @@ class CycleList(list):
         if periods:
             span = f"{periods[0]}-{periods[-1]}" if len(periods) > 1 else periods[0]
             text += f", {len(self) - len(real)} virtual; period {span}"
-        if real:
-            shown = ", ".join(
-                f"{_path(c.codes)} {'stable' if c.stable else 'unstable'}"
-                for c in real[:2]
-            )
-            text += f"; real: {shown}" + (", ..." if len(real) > 2 else "")
-        return text + ")"
+        return text + _real_ones(real, lambda c: _path(c.codes), 2) + ")"
 
     def summary(self, max_rows: int = 20) -> str:
         """One line per orbit, as text."""
@@ -297,13 +299,8 @@ class CycleList(list):
             for c in self[:max_rows]
         ]
         head = ["period", "regions", "kind", "spectral radius"]
-        return _table(repr(self), head, rows, len(self) - len(rows))
+        return _table(self, head, rows)
 
     def to_frame(self):
         """One row per orbit, columns as in :meth:`Cycle.to_frame`."""
-        pd = _require_pandas("CycleList")
-        columns = [
-            *("period", "codes", "regions"),
-            *("is_real", "stable", "singular", "spectral_radius"),
-        ]
-        return pd.DataFrame([c._row() for c in self], columns=None if self else columns)
+        return _frame(self, ["period", "codes", "regions", *_FLAG_COLUMNS])
