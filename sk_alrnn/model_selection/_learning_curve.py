@@ -20,7 +20,8 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state, indexable
 
 from sk_alrnn._core._pandas import _require_pandas
-from sk_alrnn.model_selection._sweep import sweep_nonlinearity
+from sk_alrnn._estimators._docfrag import fill
+from sk_alrnn.model_selection._sweep import SWEPT_DATA, sweep_nonlinearity
 from sk_alrnn.model_selection._sweep_result import (
     InconclusiveSweepWarning,
     SweepResult,
@@ -135,6 +136,7 @@ class LearningCurveResult(_ResultText):
         return "\n".join(lines)
 
 
+@fill(swept_data=SWEPT_DATA)
 def learning_curve_nonlinearity(
     estimator,
     X,
@@ -163,10 +165,7 @@ def learning_curve_nonlinearity(
 
     Parameters
     ----------
-    estimator : estimator
-        An ``ALRNNRegressor``/``ALRNNClassifier`` (or a pipeline holding one).
-    X, y : array-like
-        Data, as accepted by the estimator.
+    {swept_data}
     n_nonlinear : sequence of int, default=(0, 1, 2, 4, 8)
         Values of P to compare.
     train_sizes : sequence of float or int, default=(0.1, 0.25, 0.5, 1.0)

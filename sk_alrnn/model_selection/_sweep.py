@@ -29,6 +29,7 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state, indexable
 
+from sk_alrnn._estimators._docfrag import fill
 from sk_alrnn.model_selection._candidate import (
     _configured,
     _extra_scorers,
@@ -60,6 +61,15 @@ __all__ = [
 ]
 
 
+#: The ``estimator``, ``X`` and ``y`` parameters of the sweeps (a docstring piece).
+SWEPT_DATA = """\
+estimator : estimator
+    An ``ALRNNRegressor``/``ALRNNClassifier`` (or a pipeline holding one).
+X, y : array-like
+    Data, as accepted by the estimator."""
+
+
+@fill(swept_data=SWEPT_DATA)
 def sweep_nonlinearity(
     estimator,
     X,
@@ -93,10 +103,7 @@ def sweep_nonlinearity(
 
     Parameters
     ----------
-    estimator : estimator
-        An ``ALRNNRegressor``/``ALRNNClassifier`` (or a pipeline holding one).
-    X, y : array-like
-        Data, as accepted by the estimator.
+    {swept_data}
     n_nonlinear : sequence of int, default=(0, 1, 2, 4, 8)
         Values to try; each must be at most the estimator's ``n_hidden``.
     param : str, default="n_nonlinear"
