@@ -64,6 +64,11 @@ def fill(**pieces: str):
     decorator : callable
         Fills the function's or class's ``__doc__`` and returns the object.
 
+    Raises
+    ------
+    ValueError
+        From the decorator, for a placeholder that names no piece.
+
     Examples
     --------
     >>> @fill(model="p : ALRNNParams\\n    The model.")
@@ -91,7 +96,8 @@ def fill(**pieces: str):
         return "\n".join(indent + line for line in pieces[name].splitlines())
 
     def decorate(obj):
-        obj.__doc__ = placeholder.sub(piece, obj.__doc__)
+        if obj.__doc__ is not None:  # None under python -OO
+            obj.__doc__ = placeholder.sub(piece, obj.__doc__)
         return obj
 
     return decorate
