@@ -14,6 +14,7 @@ future); its output forecasts row ``o + h``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ from sklearn.linear_model import RidgeCV
 from torch import Tensor, nn
 
 from sk_alrnn._nn._kernels.fpenv import flush_denormals
+from sk_alrnn._nn._kernels.free_run import free_run_states
 from sk_alrnn._nn._model import ALRNN
 
 _CHUNK = 256  # windows per forward call at predict time (bounds memory)
@@ -44,13 +46,22 @@ class Layout:
     feedback: tuple[int, ...] | None
 
     def placement(self, like: Tensor) -> tuple[Tensor, Tensor]:
-        """(O, K) one-hot placement E of the targets and the (K,) covariate mask."""
-        E = like.new_zeros(self.n_outputs, self.n_inputs)
-        keep = like.new_ones(self.n_inputs)
-        if self.feedback is not None:
-            E[torch.arange(self.n_outputs), list(self.feedback)] = 1.0
-            keep[list(self.feedback)] = 0.0
-        return E, keep
+        """(O, K) one-hot placement E of the targets and the (K,) covariate mask.
+
+        Made once per dtype and device (every forward pass asks; read only).
+        """
+        return _placement(self, like.dtype, like.device)
+
+
+@functools.lru_cache(maxsize=64)
+def _placement(layout: Layout, dtype: torch.dtype, device: torch.device):
+    """:meth:`Layout.placement`, cached (the tensors are never written to)."""
+    E = torch.zeros(layout.n_outputs, layout.n_inputs, dtype=dtype, device=device)
+    keep = torch.ones(layout.n_inputs, dtype=dtype, device=device)
+    if layout.feedback is not None:
+        E[torch.arange(layout.n_outputs), list(layout.feedback)] = 1.0
+        keep[list(layout.feedback)] = 0.0
+    return E, keep
 
 
 class HorizonNet(nn.Module):
@@ -100,7 +111,9 @@ def run_free(net: ALRNN, layout: Layout, z: Tensor, future: Tensor, n_steps: int
     linear units ``z_l`` and ReLU units ``z_r``, one step is ``z <- G z +
     W_r relu(z_r) + u_h``, where ``G = diag(A) + [W_l, 0] + C E^T B`` and
     ``u_h = C (keep * x_h) + C E^T b + h`` (two matrix products a step, not
-    six; the same values as :meth:`ALRNN.step` up to rounding).
+    six; the same values as :meth:`ALRNN.step` up to rounding). The steps run
+    as one autograd node with a hand-written backward
+    (:func:`~sk_alrnn._nn._kernels.free_run.free_run_states`).
 
     Examples
     --------
@@ -130,14 +143,8 @@ def run_free(net: ALRNN, layout: Layout, z: Tensor, future: Tensor, n_steps: int
         bias, future[:, : n_steps - 1].reshape(-1, future.shape[-1]), (net.C * keep).T
     )
     U = U.view(z.shape[0], n_steps - 1, net.n_hidden)
-    states = [z]
-    for h in range(n_steps - 1):
-        nxt = torch.addmm(U[:, h], z, GT)
-        if net.n_nonlinear:
-            nxt = torch.addmm(nxt, z[:, n_lin:].clamp_min(0.0), WrT)
-        z = nxt
-        states.append(z)
-    return torch.stack(states, dim=1) @ net.B.T + net.b  # (B, n_steps, O)
+    states = free_run_states(z, GT, WrT, U)  # (B, n_steps, M), one autograd node
+    return states @ net.B.T + net.b  # (B, n_steps, O)
 
 
 def origins(n_rows: int, context: int, horizon: int) -> np.ndarray:

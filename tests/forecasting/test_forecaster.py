@@ -666,7 +666,7 @@ def test_the_folded_free_run_equals_step_by_step_feedback(n_nonlinear, feedback)
     gen = torch.Generator().manual_seed(0)
     net = ALRNN(3, 5, n_nonlinear, 2, generator=gen, dtype=torch.float64)
     layout = Layout(3, 2, feedback)
-    z0 = torch.randn(4, 5, dtype=torch.float64, generator=gen)
+    z0 = torch.randn(4, 5, dtype=torch.float64, generator=gen).requires_grad_()
     future = torch.randn(4, 6, 3, dtype=torch.float64, generator=gen)
     E, keep = layout.placement(z0)
     for n_steps in (1, 2, 7):
@@ -678,7 +678,7 @@ def test_the_folded_free_run_equals_step_by_step_feedback(n_nonlinear, feedback)
         got = run_free(net, layout, z0, future, n_steps)
         torch.testing.assert_close(got, ref, rtol=1e-12, atol=1e-12)
         weights = torch.randn(ref.shape, dtype=torch.float64, generator=gen)
-        params = list(net.parameters())
+        params = [*net.parameters(), z0]
         g_ref = torch.autograd.grad((ref * weights).sum(), params, allow_unused=True)
         g_got = torch.autograd.grad((got * weights).sum(), params, allow_unused=True)
         for a, b in zip(g_ref, g_got, strict=True):
