@@ -129,8 +129,33 @@ class _Rollout(torch.autograd.Function):
         )
 
 
+_FLOATS = (torch.float32, torch.float64)
+
+
 def _check_inputs(U, A, W, z0, lengths, n_nonlinear) -> None:
-    """Refuse inputs the kernels cannot take, saying what is wrong and the fix."""
+    """Refuse inputs the kernels cannot take, saying what is wrong and the fix.
+
+    The common case (all fine) is decided in a few comparisons: this runs on
+    every forward pass, where it cost as much as the kernel at small sizes.
+    """
+    n_batch, _, n_hidden = U.shape
+    dtype = U.dtype
+    if (
+        A.shape == (n_hidden,)
+        and W.shape == (n_hidden, n_hidden)
+        and z0.shape == (n_batch, n_hidden)
+        and (lengths is None or lengths.shape == (n_batch,))
+        and dtype in _FLOATS
+        and A.dtype == W.dtype == z0.dtype == dtype
+        and U.device.type == A.device.type == W.device.type == z0.device.type == "cpu"
+        and 0 <= n_nonlinear <= n_hidden
+    ):
+        return
+    _explain_inputs(U, A, W, z0, lengths, n_nonlinear)
+
+
+def _explain_inputs(U, A, W, z0, lengths, n_nonlinear) -> None:
+    """The error for inputs that :func:`_check_inputs` refused."""
     n_batch, _, n_hidden = U.shape
     shapes = {"A": (n_hidden,), "W": (n_hidden, n_hidden), "z0": (n_batch, n_hidden)}
     if lengths is not None:
