@@ -123,6 +123,8 @@ def fill(**fragments: str):
 
     def decorate(obj):
         doc = obj.__doc__
+        if doc is None:  # python -OO strips docstrings: nothing to fill
+            return obj
         for name, text in fragments.items():
             pattern = re.compile(r"^( *)\{" + name + r"\}", re.M)
             doc = pattern.sub(lambda m, text=text: _indent(text, m.group(1)), doc)

@@ -345,7 +345,10 @@ def parameters_doc(params: dict[str, Param]) -> str:
 
 def fill_parameters(cls: type) -> type:
     """Class decorator: fill ``{parameters}`` from ``cls._param_table``."""
-    cls.__doc__ = cls.__doc__.replace("{parameters}", parameters_doc(cls._param_table))
+    if cls.__doc__ is not None:  # None under python -OO
+        cls.__doc__ = cls.__doc__.replace(
+            "{parameters}", parameters_doc(cls._param_table)
+        )
     return cls
 
 
@@ -400,5 +403,6 @@ def fill_doc(cls):
     For the sequence estimators, whose fitted attributes are ATTRIBUTES_DOC.
     """
     cls = fill_parameters(cls)
-    cls.__doc__ = cls.__doc__.replace("{attributes}", ATTRIBUTES_DOC)
+    if cls.__doc__ is not None:  # None under python -OO
+        cls.__doc__ = cls.__doc__.replace("{attributes}", ATTRIBUTES_DOC)
     return cls
