@@ -16,7 +16,21 @@ from typing import NamedTuple, get_type_hints
 
 from torch import Tensor
 
-__all__ = ["RolloutInputs", "kernel"]
+__all__ = ["RolloutInputs", "as_array", "kernel"]
+
+
+def as_array(x: Tensor):
+    """C-contiguous numpy view (shared memory when possible) of a CPU tensor.
+
+    How the numba kernels read their torch inputs.
+
+    Examples
+    --------
+    >>> import torch
+    >>> as_array(torch.ones(2, 3).T).flags["C_CONTIGUOUS"]
+    True
+    """
+    return x.detach().contiguous().numpy()
 
 
 class RolloutInputs(NamedTuple):

@@ -32,10 +32,7 @@ def free_forward(z0, GT, WrT, U, states):
                     out[j] += x * GT[i, j]
             for p in range(n_hidden - n_lin):
                 x = z[n_lin + p]
-                if x > zero:
-                    for j in range(n_hidden):
-                        out[j] += x * WrT[p, j]
-                elif x != x:  # NaN: relu(NaN) is NaN, as in torch
+                if x > zero or x != x:  # relu(x) = 0 adds nothing; relu(NaN) = NaN
                     for j in range(n_hidden):
                         out[j] += x * WrT[p, j]
 

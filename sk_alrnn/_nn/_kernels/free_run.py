@@ -21,28 +21,14 @@ run as torch ops. :func:`sk_alrnn._nn._kernels.select_kernel` decides.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import torch
 from torch import Tensor
 
 from sk_alrnn._nn._kernels import select_kernel
+from sk_alrnn._nn._kernels._inputs import as_array
 
 __all__ = ["free_run_states"]
-
-
-@functools.cache
-def _numba_loops():
-    try:
-        from sk_alrnn._nn._kernels import _numba_free_run
-    except ImportError:  # numba missing or broken: the torch ops still work
-        return None
-    return _numba_free_run
-
-
-def _arrays(*tensors: Tensor):
-    return [t.detach().contiguous().numpy() for t in tensors]
 
 
 def _forward_torch(z0, GT, WrT, U, states):
@@ -77,9 +63,11 @@ class _FreeRun(torch.autograd.Function):
     def forward(ctx, z0, GT, WrT, U):
         n_batch, n_hidden = z0.shape
         states = z0.new_empty(n_batch, U.shape[1] + 1, n_hidden)  # (B, S, M)
-        loops = _numba_loops() if select_kernel(U) == "numba" else None
-        if loops is not None:
-            loops.free_forward(*_arrays(z0, GT, WrT, U), states.numpy())
+        loops = None
+        if select_kernel(U) == "numba":  # numba imports (or was forced)
+            from sk_alrnn._nn._kernels import _numba_free_run as loops
+
+            loops.free_forward(*map(as_array, (z0, GT, WrT, U)), states.numpy())
         else:
             _forward_torch(z0, GT, WrT, U, states)
         ctx.save_for_backward(states, GT, WrT)
@@ -95,7 +83,7 @@ class _FreeRun(torch.autograd.Function):
         dU = dS.new_empty(n_batch, n_states - 1, n_hidden)  # g_1 .. g_{S-1}
         if ctx.loops is not None:
             dz0 = dS.new_empty(n_batch, n_hidden)
-            dS_np, states_np, G_np, Wr_np = _arrays(dS, states, GT.T, WrT.T)
+            dS_np, states_np, G_np, Wr_np = map(as_array, (dS, states, GT.T, WrT.T))
             ctx.loops.free_backward(
                 dS_np, states_np, G_np, Wr_np, dU.numpy(), dz0.numpy(),
                 np.empty(Wr_np.shape[1], dtype=Wr_np.dtype),

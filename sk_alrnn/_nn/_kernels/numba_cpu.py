@@ -31,17 +31,12 @@ import torch
 from torch import Tensor
 
 from sk_alrnn._core._layout import floor as layout_floor
-from sk_alrnn._nn._kernels._inputs import RolloutInputs, kernel
+from sk_alrnn._nn._kernels._inputs import RolloutInputs, as_array, kernel
 from sk_alrnn._nn._kernels._numba_cache import numba_cache_dir
 from sk_alrnn._nn._kernels._numba_loops import _backward, _forward
 from sk_alrnn._nn._kernels.torch_bptt import last_states
 
 __all__ = ["numba_cache_dir", "rollout_numba"]
-
-
-def _as_array(x: Tensor) -> np.ndarray:
-    """C-contiguous numpy view (shared memory when possible) of a CPU tensor."""
-    return x.detach().contiguous().numpy()
 
 
 def _rows_by_length(
@@ -64,15 +59,15 @@ def _run_forward(U, A, W, z0, lengths, n_nonlinear, keep_phi):
     """(Z, Phi, steps, order, floor): the forward pass on detached tensors."""
     n_batch, n_steps, n_hidden = U.shape
     steps, order = _rows_by_length(lengths, n_batch, n_steps)
-    U_np = _as_array(U)
+    U_np = as_array(U)
     floor = layout_floor(n_hidden, n_nonlinear, U_np.dtype)  # (M,), read-only
     Z = U.new_empty(n_batch, n_steps, n_hidden)  # (B, T, M)
     # phi(z_{t-1}) (B, T, M), kept for dW = sum_t g_t phi(z_{t-1})^T
     Phi = U.new_empty((n_batch, n_steps, n_hidden) if keep_phi else (0, 0, 0))
-    WT = _as_array(W.T)  # (M, M), a contiguous copy of W^T
+    WT = as_array(W.T)  # (M, M), a contiguous copy of W^T
     scratch = np.empty((4, n_hidden), dtype=U_np.dtype)  # phi rows of a group
     _forward(
-        U_np, _as_array(A), WT, _as_array(z0), floor, steps, order, Z.numpy(),
+        U_np, as_array(A), WT, as_array(z0), floor, steps, order, Z.numpy(),
         Phi.numpy(), keep_phi, scratch,
     )  # fmt: skip
     return Z, Phi, steps, order, floor
@@ -105,9 +100,9 @@ class _Rollout(torch.autograd.Function):
         Wg, dA_rows = np.empty((2, 4, n_hidden), dtype=ctx.floor.dtype)  # scratch
         n_dense = 2 if ctx.last else 3  # (B, T, M) arrays streamed: G, Z, dU
         prefetch = n_dense * Z.numel() * Z.element_size() > _PREFETCH_ABOVE
-        G_np = _as_array(G[:, None] if ctx.last else G)  # (B, 1 or T, M)
+        G_np = as_array(G[:, None] if ctx.last else G)  # (B, 1 or T, M)
         _backward(
-            G_np, Z.numpy(), _as_array(A), _as_array(W), _as_array(z0),
+            G_np, Z.numpy(), as_array(A), as_array(W), as_array(z0),
             ctx.floor, ctx.steps, ctx.order, need_A, prefetch, dU.numpy(), dA64,
             dz0.numpy(), Wg, dA_rows, ctx.last, np.zeros(n_hidden, ctx.floor.dtype),
         )  # fmt: skip
@@ -129,33 +124,8 @@ class _Rollout(torch.autograd.Function):
         )
 
 
-_FLOATS = (torch.float32, torch.float64)
-
-
 def _check_inputs(U, A, W, z0, lengths, n_nonlinear) -> None:
-    """Refuse inputs the kernels cannot take, saying what is wrong and the fix.
-
-    The common case (all fine) is decided in a few comparisons: this runs on
-    every forward pass, where it cost as much as the kernel at small sizes.
-    """
-    n_batch, _, n_hidden = U.shape
-    dtype = U.dtype
-    if (
-        A.shape == (n_hidden,)
-        and W.shape == (n_hidden, n_hidden)
-        and z0.shape == (n_batch, n_hidden)
-        and (lengths is None or lengths.shape == (n_batch,))
-        and dtype in _FLOATS
-        and A.dtype == W.dtype == z0.dtype == dtype
-        and U.device.type == A.device.type == W.device.type == z0.device.type == "cpu"
-        and 0 <= n_nonlinear <= n_hidden
-    ):
-        return
-    _explain_inputs(U, A, W, z0, lengths, n_nonlinear)
-
-
-def _explain_inputs(U, A, W, z0, lengths, n_nonlinear) -> None:
-    """The error for inputs that :func:`_check_inputs` refused."""
+    """Refuse inputs the kernels cannot take, saying what is wrong and the fix."""
     n_batch, _, n_hidden = U.shape
     shapes = {"A": (n_hidden,), "W": (n_hidden, n_hidden), "z0": (n_batch, n_hidden)}
     if lengths is not None:
