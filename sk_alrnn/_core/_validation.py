@@ -52,6 +52,7 @@ __all__ = [
     "Sequences",
     "StrOptions",
     "_fit_context",
+    "as_2d",
     "check_classification_targets",
     "check_columns",
     "check_finite",
@@ -285,6 +286,28 @@ def _check_regular(estimator, X, name, dtype, reset):
     return X, lengths
 
 
+def as_2d(values: np.ndarray, refusal: str) -> np.ndarray:
+    """A 2D array as it is, a 1D one as one column: (n,) -> (n, 1).
+
+    Any other number of dimensions raises ``ValueError(refusal)``, its
+    ``{shape}`` replaced by the array's shape.
+
+    Examples
+    --------
+    >>> as_2d(np.zeros(3), "bad shape {shape}").shape
+    (3, 1)
+    >>> as_2d(np.zeros((1, 2, 3)), "bad shape {shape}")
+    Traceback (most recent call last):
+    ...
+    ValueError: bad shape (1, 2, 3)
+    """
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2:
+        raise ValueError(refusal.format(shape=values.shape))
+    return values
+
+
 def _check_ragged_item(x, i, name, dtype):
     if sp.issparse(x):
         raise TypeError(
@@ -293,13 +316,11 @@ def _check_ragged_item(x, i, name, dtype):
         )
     # ensure_min=0: empty sequences get the message below, which names X[i]
     x = _check_one_array(x, name, dtype=dtype, input_name=f"X[{i}]", ensure_min=0)
-    if x.ndim == 1:
-        x = x[:, None]  # (T_i,) -> (T_i, 1)
-    if x.ndim != 2:
-        raise ValueError(
-            f"{name}: each sequence in a list must be 1D (n_timesteps,) or 2D "
-            f"(n_timesteps, n_features); X[{i}] has shape {x.shape}."
-        )
+    x = as_2d(
+        x,
+        f"{name}: each sequence in a list must be 1D (n_timesteps,) or 2D "
+        f"(n_timesteps, n_features); X[{i}] has shape {{shape}}.",
+    )  # (T_i,) -> (T_i, 1)
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(
             f"{name}: X[{i}] has shape {x.shape}; every sequence needs at least one "

@@ -33,7 +33,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import validate_data
 
-from sk_alrnn._core._validation import Interval, StrOptions, _fit_context
+from sk_alrnn._core._validation import Interval, StrOptions, _fit_context, as_2d
 
 __all__ = ["SequenceWindower", "make_windows"]
 
@@ -70,14 +70,12 @@ def _as_table(table) -> tuple[np.ndarray, list | None]:
                 "make_windows: the table must hold numbers; could not convert it "
                 f"to float ({exc}). Pass a numeric array or DataFrame."
             ) from exc
-    if values.ndim == 1:
-        values = values[:, None]  # (R,) -> (R, 1)
-    if values.ndim != 2:
-        raise ValueError(
-            f"make_windows: expected a table of shape (n_rows, n_columns) or a "
-            f"single series (n_rows,), got an array with shape {values.shape}. "
-            "Rows are time steps; reshape or stack your series into columns."
-        )
+    values = as_2d(
+        values,
+        "make_windows: expected a table of shape (n_rows, n_columns) or a "
+        "single series (n_rows,), got an array with shape {shape}. "
+        "Rows are time steps; reshape or stack your series into columns.",
+    )  # (R,) -> (R, 1)
     if values.dtype not in (np.float32, np.float64):
         values = values.astype(np.float64)
     if not np.all(np.isfinite(values)):
