@@ -138,7 +138,12 @@ class EstimatorSettings:
         return settings
 
 
-@dataclass(frozen=True)
+#: How a task is scored unless it says otherwise, by ``classification``: the
+#: estimators' own ``score`` (accuracy, R^2) as (scikit-learn name, table name).
+DEFAULT_SCORING = {True: ("accuracy", "accuracy"), False: ("r2", "R^2")}
+
+
+@dataclass(frozen=True, kw_only=True)
 class Task(EstimatorSettings):
     """One benchmark task: data, models, scoring and defaults.
 
@@ -150,19 +155,21 @@ class Task(EstimatorSettings):
         One-line description for tables and plots.
     classification : bool
         Classifier (True) or regressor (False).
-    output : {"last", "sequence"}
+    output : {"last", "sequence"}, default="last"
         The estimators' ``output``.
-    scoring : str or callable
-        Passed to scikit-learn as ``scoring``.
-    score_name : str
-        What the score is, for tables ("R^2", "accuracy", ...).
+    scoring : str or callable, default=None
+        Passed to scikit-learn as ``scoring``; None: the estimators' own score,
+        ``"accuracy"`` or ``"r2"`` (:data:`DEFAULT_SCORING`).
+    score_name : str, default=None
+        What the score is, for tables ("R^2", "accuracy", ...); required with a
+        ``scoring`` of the task's own.
     trivial_score : float
         What a trivial predictor scores (mean, majority class or chance).
     trivial_note : str
         Which trivial predictor that is (and other reference levels).
-    n_samples : int
+    n_samples : int, default=1500
         Default number of sequences (train + test).
-    n_timesteps : int
+    n_timesteps : int, default=20
         Default (and for ``digits`` the only) sequence length T.
     extra_params : dict
         Estimator parameters beyond the defaults (none of the tasks sets any:
@@ -174,15 +181,25 @@ class Task(EstimatorSettings):
     name: str
     title: str
     classification: bool
-    output: str
-    scoring: str | Callable
-    score_name: str
+    output: str = "last"
+    scoring: str | Callable | None = None
+    score_name: str | None = None
     trivial_score: float
     trivial_note: str
-    n_samples: int
-    n_timesteps: int
+    n_samples: int = 1500
+    n_timesteps: int = 20
     _loader: Callable = field(repr=False)
     extra_params: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.scoring is None:
+            scoring, score_name = DEFAULT_SCORING[self.classification]
+            object.__setattr__(self, "scoring", scoring)
+            object.__setattr__(self, "score_name", score_name)
+        elif self.score_name is None:
+            raise TypeError(
+                f"task {self.name!r}: a scoring of its own needs a score_name"
+            )
 
     def load(self, n_samples=None, random_state=None, *, n_timesteps=None):
         """Sequences ``X`` (N, T, K) and targets ``y`` (N,) or (N, T).
@@ -211,13 +228,8 @@ TASKS = {
             name="addition",
             title="adding problem (gating): sum of the 2 marked values",
             classification=False,
-            output="last",
-            scoring="r2",
-            score_name="R^2",
             trivial_score=0.0,
             trivial_note="predicting the mean scores R^2 = 0",
-            n_samples=1500,
-            n_timesteps=20,
             _loader=_load_addition,
         ),
         Task(
@@ -225,13 +237,8 @@ TASKS = {
             title="contextual integration (rule-based integration): "
             "sign of the cued evidence stream",
             classification=True,
-            output="last",
-            scoring="accuracy",
-            score_name="accuracy",
             trivial_score=0.5,
             trivial_note="chance is 0.5; ignoring the context caps accuracy near 0.75",
-            n_samples=1500,
-            n_timesteps=20,
             _loader=_load_context,
         ),
         Task(
@@ -244,7 +251,6 @@ TASKS = {
             score_name="recall accuracy",
             trivial_score=1.0 / COPY_SYMBOLS,
             trivial_note=f"chance per recalled symbol is 1/{COPY_SYMBOLS}",
-            n_samples=1500,
             n_timesteps=2 * COPY_LENGTH + 1 + 5,
             _loader=_load_copy,
         ),
@@ -252,9 +258,6 @@ TASKS = {
             name="digits",
             title="sequential digits: 8x8 images read row by row, 10 classes",
             classification=True,
-            output="last",
-            scoring="accuracy",
-            score_name="accuracy",
             trivial_score=183 / N_DIGITS,
             trivial_note="the majority class scores 0.102",
             n_samples=N_DIGITS,
