@@ -139,6 +139,21 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     return parser, sweep
 
 
+def _add_defaulted(add, name: str, what: str, *, note: str = "", **kwargs) -> None:
+    """``add("--NAME", ...)`` for the parameter ``name``, its help ``what`` ending
+    with the default it takes when left out: the command line's own and why
+    (``CLI_DEFAULTS``), or else the estimators' (their signature)."""
+    if name in CLI_DEFAULTS:
+        value, why = CLI_DEFAULTS[name]
+        default = f"{value}; {why}"
+    else:
+        value = estimator_default(name)
+        shown = f"{value:g}" if isinstance(value, float) else value
+        default = f"the estimators' {shown}"
+    flag = "--" + name.replace("_", "-")
+    add(flag, help=f"{what} (default: {default}{note})", **kwargs)
+
+
 def _add_source_options(sweep: argparse.ArgumentParser) -> None:
     tasks = ", ".join(f"{t.name} ({t.title})" for t in TASKS.values())
     source = sweep.add_mutually_exclusive_group()
@@ -160,12 +175,7 @@ def _add_source_options(sweep: argparse.ArgumentParser) -> None:
 
 def _add_model_options(sweep: argparse.ArgumentParser) -> None:
     add = sweep.add_argument
-    add(
-        "--n-hidden",
-        type=_integer,
-        help="M, latent units (default: the estimators' "
-        f"{estimator_default('n_hidden')})",
-    )
+    _add_defaulted(add, "n_hidden", "M, latent units", type=_integer)
     add(
         "--n-nonlinear",
         type=_int_list,
@@ -177,18 +187,19 @@ def _add_model_options(sweep: argparse.ArgumentParser) -> None:
         "0,1,2), each <= --n-hidden (default: 0 1 2 4 8; the estimators' single "
         f"default is {estimator_default('n_nonlinear')}, a sweep compares several)",
     )
-    add(
-        "--max-iter",
+    _add_defaulted(
+        add,
+        "max_iter",
+        "epochs per fit at most",
+        note="; fits stop earlier once the validation loss stops improving",
         type=_integer,
-        help="epochs per fit at most (default: the estimators' "
-        f"{estimator_default('max_iter')}; fits stop earlier once the validation "
-        "loss stops improving)",
     )
-    add(
-        "--learning-rate-init",
+    _add_defaulted(
+        add,
+        "learning_rate_init",
+        "Adam's initial learning rate",
+        note=", decayed along a cosine",
         type=_real,
-        help="Adam's initial learning rate (default: the estimators' "
-        f"{estimator_default('learning_rate_init'):g}, decayed along a cosine)",
     )
     add(
         "--device",
@@ -245,11 +256,8 @@ def _add_scoring_options(sweep: argparse.ArgumentParser) -> None:
 
 def _add_run_options(sweep: argparse.ArgumentParser) -> None:
     add = sweep.add_argument
-    add(
-        "--random-state",
-        type=_integer,
-        help=f"seed of the data, the split and every fit (default: "
-        f"{CLI_DEFAULTS['random_state'][0]}; {CLI_DEFAULTS['random_state'][1]})",
+    _add_defaulted(
+        add, "random_state", "seed of the data, the split and every fit", type=_integer
     )
     add(
         "--n-jobs",
@@ -298,19 +306,19 @@ def _add_csv_options(sweep: argparse.ArgumentParser) -> None:
     )
     add = group.add_argument
     add("--target", metavar="COLUMN", help="the column to forecast (required)")
-    add(
-        "--window",
+    _add_defaulted(
+        add,
+        "window",
+        "rows each forecast reads, up to its origin",
         type=_int_at_least(1),
         metavar="W",
-        help=f"rows each forecast reads, up to its origin (default: "
-        f"{CLI_DEFAULTS['window'][0]}; {CLI_DEFAULTS['window'][1]})",
     )
-    add(
-        "--horizon",
+    _add_defaulted(
+        add,
+        "horizon",
+        "steps ahead to forecast, 1..H",
         type=_int_at_least(1),
         metavar="H",
-        help=f"steps ahead to forecast, 1..H (default: {CLI_DEFAULTS['horizon'][0]}; "
-        f"{CLI_DEFAULTS['horizon'][1]})",
     )
     add(
         "--features",
