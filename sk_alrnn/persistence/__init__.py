@@ -38,6 +38,7 @@ from safetensors.torch import load as _st_load
 from safetensors.torch import save as _st_save
 from sklearn.pipeline import Pipeline
 
+from sk_alrnn._estimators._docfrag import fill
 from sk_alrnn._version import __version__
 from sk_alrnn.persistence._codec import dtype_name, encode_estimator
 from sk_alrnn.persistence._decode import decode_estimator
@@ -69,8 +70,17 @@ _PICKLE_HINT = (
     "then re-save them with sk_alrnn.save."
 )
 
+#: The start of the Examples of save and load (a docstring piece): the imports
+#: and a file to write.
+_EXAMPLE_FILE = '''\
+>>> import tempfile, numpy as np
+>>> from pathlib import Path
+>>> from sk_alrnn.persistence import load, save
+>>> path = Path(tempfile.mkdtemp()) / "model.safetensors"'''
+
 
 # -- writing -----------------------------------------------------------------------
+@fill(example_file=_EXAMPLE_FILE)
 def save(estimator, path) -> None:
     """Write an estimator to one safetensors file, atomically and without pickle.
 
@@ -139,14 +149,11 @@ def save(estimator, path) -> None:
 
     Examples
     --------
-    >>> import tempfile, numpy as np
-    >>> from pathlib import Path
+    {example_file}
     >>> from sk_alrnn import ALRNNRegressor
-    >>> from sk_alrnn.persistence import load, save
     >>> X = np.random.RandomState(0).normal(size=(20, 5, 2))
     >>> reg = ALRNNRegressor(n_hidden=4, n_nonlinear=1, max_iter=2, random_state=0)
     >>> reg = reg.fit(X, X.sum(axis=(1, 2)))
-    >>> path = Path(tempfile.mkdtemp()) / "model.safetensors"
     >>> save(reg, path)
     >>> bool(np.array_equal(load(path).predict(X), reg.predict(X)))
     True
@@ -191,6 +198,7 @@ def _pack(header: dict, tensors: dict[str, torch.Tensor]) -> bytes:
 
 
 # -- reading -----------------------------------------------------------------------
+@fill(example_file=_EXAMPLE_FILE)
 def load(path):
     """Rebuild a fitted estimator saved by :func:`save`; safe for untrusted files.
 
@@ -261,14 +269,11 @@ def load(path):
 
     Examples
     --------
-    >>> import tempfile, numpy as np
-    >>> from pathlib import Path
+    {example_file}
     >>> from sk_alrnn import ALRNNClassifier
-    >>> from sk_alrnn.persistence import load, save
     >>> X = np.random.RandomState(0).normal(size=(30, 5, 1))
     >>> y = np.where(X.sum(axis=(1, 2)) > 0, "up", "down")
     >>> clf = ALRNNClassifier(n_hidden=4, n_nonlinear=1, max_iter=2, random_state=0)
-    >>> path = Path(tempfile.mkdtemp()) / "clf.safetensors"
     >>> save(clf.fit(X, y), path)
     >>> loaded = load(path)
     >>> loaded.classes_
