@@ -177,8 +177,6 @@ def sweep_nonlinearity(
     """
     values = _check_values(n_nonlinear)
     params = estimator.get_params()
-    values = _check_values(n_nonlinear)
-    params = estimator.get_params()
     _check_options(estimator, params, param, n_repeats, tolerance)
     seed_param = param[: -len("n_nonlinear")] + "random_state"
     seeds = _repeat_seeds(params.get(seed_param), n_repeats, seed_param in params)
